@@ -1,0 +1,342 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	storagev1 "k8s.io/api/storage/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// The kwok stages (pod and node lifecycles, failure simulation) and the CRDs
+// kwok watches for per-pod logs.
+//
+//go:embed stages/*.yaml
+var stageFiles embed.FS
+
+//go:embed crds/*.yaml
+var crdFiles embed.FS
+
+// Labels and annotations of the failure simulation (see docs/sandbox.md).
+const (
+	SimPodStateLabel  = "sim.opsagent.dev/state"
+	SimNodeStateLabel = "sim.opsagent.dev/node-state"
+)
+
+// Values of SimPodStateLabel.
+const (
+	SimCrashLoopBackOff = "CrashLoopBackOff"
+	SimOOMKilled        = "OOMKilled"
+	SimImagePullBackOff = "ImagePullBackOff"
+	SimError            = "Error"
+	SimUnready          = "Unready"
+)
+
+var (
+	crdGVR         = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	clusterLogsGVR = schema.GroupVersionResource{Group: "kwok.x-k8s.io", Version: "v1alpha1", Resource: "clusterlogs"}
+	// LogsGVR is kwok's per-pod logs resource: a Logs object named like a
+	// pod, in its namespace, points kwok at the files to serve as its logs.
+	LogsGVR = schema.GroupVersionResource{Group: "kwok.x-k8s.io", Version: "v1alpha1", Resource: "logs"}
+)
+
+func writeStages(path string) (string, error) {
+	names, err := fs.Glob(stageFiles, "stages/*.yaml")
+	if err != nil {
+		return "", err
+	}
+	slices.Sort(names)
+	var buf bytes.Buffer
+	for _, n := range names {
+		data, err := stageFiles.ReadFile(n)
+		if err != nil {
+			return "", err
+		}
+		buf.WriteString("---\n")
+		buf.Write(data)
+		buf.WriteString("\n")
+	}
+	return path, os.WriteFile(path, buf.Bytes(), 0o600)
+}
+
+type bootstrapper struct {
+	client  kubernetes.Interface
+	dynamic dynamic.Interface
+}
+
+func newBootstrapper(kubeconfig string) (*bootstrapper, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	cfg.QPS, cfg.Burst = 100, 200
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	d, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &bootstrapper{client: c, dynamic: d}, nil
+}
+
+// apply creates the cluster-scoped objects that make the sandbox look like
+// minikube. It is idempotent: a restarted sandbox keeps what exists.
+func (b *bootstrapper) apply(ctx context.Context, u *upper) error {
+	if err := b.applyCRDs(ctx); err != nil {
+		return err
+	}
+	if err := b.defaultPodLogs(ctx, u.path("podlogs")); err != nil {
+		return err
+	}
+	reclaim := corev1.PersistentVolumeReclaimDelete
+	binding := storagev1.VolumeBindingImmediate
+	sc := &storagev1.StorageClass{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        "standard",
+			Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"},
+			Labels:      map[string]string{"addonmanager.kubernetes.io/mode": "EnsureExists"},
+		},
+		Provisioner:       ProvisionerName,
+		ReclaimPolicy:     &reclaim,
+		VolumeBindingMode: &binding,
+	}
+	if _, err := b.client.StorageV1().StorageClasses().Create(ctx, sc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create StorageClass standard: %w", err)
+	}
+	ic := &networkingv1.IngressClass{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        "nginx",
+			Annotations: map[string]string{"ingressclass.kubernetes.io/is-default-class": "true"},
+			Labels:      map[string]string{"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"},
+		},
+		Spec: networkingv1.IngressClassSpec{Controller: "k8s.io/ingress-nginx"},
+	}
+	if _, err := b.client.NetworkingV1().IngressClasses().Create(ctx, ic, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create IngressClass nginx: %w", err)
+	}
+	for i, name := range u.st.Nodes {
+		node, err := newNode(name, i == 0, u.cfg)
+		if err != nil {
+			return err
+		}
+		if _, err := b.client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("create node %s: %w", name, err)
+		}
+		// On a restart the node's lease is still held by the previous,
+		// dead kwok; the new one would leave the node alone until the
+		// lease expired (40 s). Free it.
+		err = b.client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Delete(ctx, name, metav1.DeleteOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("release the lease of node %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (b *bootstrapper) applyCRDs(ctx context.Context) error {
+	entries, err := fs.Glob(crdFiles, "crds/*.yaml")
+	if err != nil {
+		return err
+	}
+	var names []string
+	for _, e := range entries {
+		data, err := crdFiles.ReadFile(e)
+		if err != nil {
+			return err
+		}
+		obj := &unstructured.Unstructured{}
+		if err := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096).Decode(&obj.Object); err != nil && err != io.EOF {
+			return fmt.Errorf("decode %s: %w", e, err)
+		}
+		names = append(names, obj.GetName())
+		if _, err := b.dynamic.Resource(crdGVR).Create(ctx, obj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("create CRD %s: %w", obj.GetName(), err)
+		}
+	}
+	// kwok starts watching these at once; they must be served first.
+	for _, n := range names {
+		for {
+			obj, err := b.dynamic.Resource(crdGVR).Get(ctx, n, metav1.GetOptions{})
+			if err == nil && crdEstablished(obj) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("CRD %s not established: %w", n, ctx.Err())
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	return nil
+}
+
+func crdEstablished(obj *unstructured.Unstructured) bool {
+	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
+	for _, c := range conds {
+		m, ok := c.(map[string]any)
+		if ok && m["type"] == "Established" && m["status"] == "True" {
+			return true
+		}
+	}
+	return false
+}
+
+// defaultPodLogs makes every pod's logs readable: a ClusterLogs object points
+// kwok at a CRI-format file. Tests and demos override one pod's logs with a
+// Logs object of the same name (see testcluster.SetPodLogs).
+func (b *bootstrapper) defaultPodLogs(ctx context.Context, dir string) error {
+	file := filepath.Join(dir, "default.log")
+	ts := time.Now().UTC().Format(time.RFC3339Nano)
+	lines := []string{
+		"container started (opsagent sandbox: kwok simulates this pod; no process runs)",
+		"listening on 0.0.0.0",
+		"ready",
+	}
+	var buf strings.Builder
+	for _, l := range lines {
+		fmt.Fprintf(&buf, "%s stdout F %s\n", ts, l)
+	}
+	if err := os.WriteFile(file, []byte(buf.String()), 0o644); err != nil {
+		return err
+	}
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "kwok.x-k8s.io/v1alpha1",
+		"kind":       "ClusterLogs",
+		"metadata":   map[string]any{"name": "opsagent-default"},
+		"spec": map[string]any{
+			"selector": map[string]any{},
+			"logs":     []any{map[string]any{"logsFile": file, "follow": false}},
+		},
+	}}
+	_, err := b.dynamic.Resource(clusterLogsGVR).Create(ctx, obj, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("create default ClusterLogs: %w", err)
+	}
+	return nil
+}
+
+// newNode returns a fake node labelled the way minikube labels its nodes.
+func newNode(name string, primary bool, cfg Config) (*corev1.Node, error) {
+	capacity := corev1.ResourceList{}
+	for res, val := range map[corev1.ResourceName]string{
+		corev1.ResourceCPU: cfg.NodeCPU, corev1.ResourceMemory: cfg.NodeMemory,
+		corev1.ResourcePods: cfg.NodePods, corev1.ResourceEphemeralStorage: "100Gi",
+	} {
+		q, err := resource.ParseQuantity(val)
+		if err != nil {
+			return nil, fmt.Errorf("node %s: invalid %s capacity %q: %w", name, res, val, err)
+		}
+		capacity[res] = q
+	}
+	labels := map[string]string{
+		"beta.kubernetes.io/arch":    "amd64",
+		"beta.kubernetes.io/os":      "linux",
+		"kubernetes.io/arch":         "amd64",
+		"kubernetes.io/hostname":     name,
+		"kubernetes.io/os":           "linux",
+		"minikube.k8s.io/name":       "minikube",
+		"minikube.k8s.io/primary":    fmt.Sprint(primary),
+		"minikube.k8s.io/version":    "v1.37.0",
+		"opsagent.dev/sandbox":       cfg.Name,
+		"topology.hostpath.csi/node": name,
+	}
+	if primary {
+		labels["node-role.kubernetes.io/control-plane"] = ""
+		labels["node.kubernetes.io/exclude-from-external-load-balancers"] = ""
+	}
+	return &corev1.Node{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:   name,
+			Labels: labels,
+			Annotations: map[string]string{
+				"kwok.x-k8s.io/node":           "fake",
+				"node.alpha.kubernetes.io/ttl": "0",
+			},
+		},
+		Status: corev1.NodeStatus{
+			Capacity:    capacity,
+			Allocatable: capacity,
+			NodeInfo: corev1.NodeSystemInfo{
+				Architecture: "amd64", OperatingSystem: "linux", OSImage: "opsagent sandbox (kwok)",
+				KubeletVersion: KubernetesVersion,
+			},
+		},
+	}, nil
+}
+
+// waitReady waits for the nodes to be Ready and the default ServiceAccount to
+// exist (pods are refused before it does), failing fast if a component dies.
+func (b *bootstrapper) waitReady(ctx context.Context, nodes []string, procs []*process) error {
+	for {
+		for _, p := range procs {
+			if p.hasExited() {
+				return componentFailed(p, "while waiting for the nodes")
+			}
+		}
+		ready, notReady := 0, ""
+		list, err := b.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "opsagent.dev/sandbox"})
+		if err == nil {
+			for _, n := range list.Items {
+				if slices.Contains(nodes, n.Name) && nodeReady(&n) {
+					ready++
+				} else if slices.Contains(nodes, n.Name) {
+					notReady = n.Name
+				}
+			}
+		}
+		if ready == len(nodes) {
+			_, err := b.client.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
+			if err == nil {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			why := fmt.Sprintf("%d of %d nodes Ready", ready, len(nodes))
+			if notReady != "" {
+				why += ", " + notReady + " is not"
+			}
+			// kwok makes nodes Ready; its log says why it did not.
+			for _, p := range procs {
+				if p.Name == "kwok" && ready < len(nodes) {
+					return componentFailed(p, why)
+				}
+			}
+			return fmt.Errorf("sandbox not ready: %s, or the default ServiceAccount is missing (see kube-controller-manager.log): %w", why, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
