@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"embed"
 	"fmt"
 	"io"
@@ -21,6 +22,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -140,7 +142,16 @@ func (b *bootstrapper) apply(ctx context.Context, u *upper) error {
 		if err != nil {
 			return err
 		}
-		if _, err := b.client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		_, err = b.client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
+		switch {
+		case apierrors.IsAlreadyExists(err):
+			// A restarted sandbox listens on new ports: point the API
+			// server at the new kubelet endpoint (kwok) for logs.
+			patch := fmt.Sprintf(`{"status":{"daemonEndpoints":{"kubeletEndpoint":{"Port":%d}}}}`, u.cfg.Ports.Kwok)
+			if _, err := b.client.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}, "status"); err != nil {
+				return fmt.Errorf("update node %s for the new kwok port: %w", name, err)
+			}
+		case err != nil:
 			return fmt.Errorf("create node %s: %w", name, err)
 		}
 		// On a restart the node's lease is still held by the previous,
@@ -288,27 +299,47 @@ func newNode(name string, primary bool, cfg Config) (*corev1.Node, error) {
 	}, nil
 }
 
-// waitReady waits for the nodes to be Ready and the default ServiceAccount to
-// exist (pods are refused before it does), failing fast if a component dies.
-func (b *bootstrapper) waitReady(ctx context.Context, nodes []string, procs []*process) error {
+// healthCheck is a component's health endpoint.
+type healthCheck struct {
+	proc *process
+	url  string
+	tls  *tls.Config
+}
+
+// waitReady waits until every component answers its health check, kwok holds
+// each node's lease and reports it Ready (a restarted sandbox still shows the
+// old Ready condition, so the lease proves kwok took over), and the default
+// ServiceAccount exists (pods are refused before it does). It fails fast if a
+// component dies.
+func (b *bootstrapper) waitReady(ctx context.Context, nodes []string, procs []*process, checks []healthCheck) error {
+	pending := slices.Clone(checks)
 	for {
 		for _, p := range procs {
 			if p.hasExited() {
-				return componentFailed(p, "while waiting for the nodes")
+				return componentFailed(p, "while waiting for the cluster to become ready")
 			}
 		}
+		pending = slices.DeleteFunc(pending, func(c healthCheck) bool {
+			return probe(ctx, c.url, c.tls) == nil
+		})
 		ready, notReady := 0, ""
-		list, err := b.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "opsagent.dev/sandbox"})
-		if err == nil {
-			for _, n := range list.Items {
-				if slices.Contains(nodes, n.Name) && nodeReady(&n) {
-					ready++
-				} else if slices.Contains(nodes, n.Name) {
-					notReady = n.Name
+		if len(pending) == 0 {
+			list, err := b.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{LabelSelector: "opsagent.dev/sandbox"})
+			if err == nil {
+				for _, n := range list.Items {
+					if !slices.Contains(nodes, n.Name) {
+						continue
+					}
+					_, leaseErr := b.client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, n.Name, metav1.GetOptions{})
+					if leaseErr == nil && nodeReady(&n) {
+						ready++
+					} else {
+						notReady = n.Name
+					}
 				}
 			}
 		}
-		if ready == len(nodes) {
+		if len(pending) == 0 && ready == len(nodes) {
 			_, err := b.client.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
 			if err == nil {
 				return nil
@@ -316,6 +347,9 @@ func (b *bootstrapper) waitReady(ctx context.Context, nodes []string, procs []*p
 		}
 		select {
 		case <-ctx.Done():
+			if len(pending) > 0 {
+				return componentFailed(pending[0].proc, "health check "+pending[0].url+" never passed")
+			}
 			why := fmt.Sprintf("%d of %d nodes Ready", ready, len(nodes))
 			if notReady != "" {
 				why += ", " + notReady + " is not"

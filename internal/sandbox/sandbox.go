@@ -42,6 +42,8 @@ type Config struct {
 	// volume root are appended as flags. Default: this executable with
 	// "sandbox provisioner".
 	ProvisionerCommand []string
+	// ProvisionerEnv is added to the provisioner's environment.
+	ProvisionerEnv []string
 	// Timeout bounds the whole start-up (default 2 minutes).
 	Timeout time.Duration
 	// Progress receives one line per step; nil discards.

@@ -254,7 +254,7 @@ func (u *upper) run(ctx context.Context) error {
 	}
 	provArgs := append(append([]string(nil), cfg.ProvisionerCommand[1:]...),
 		"--kubeconfig="+u.path("config", "provisioner.kubeconfig"), "--volumes="+u.path("volumes"))
-	prov, err := startProcess("provisioner", cfg.ProvisionerCommand[0], provArgs, u.path("logs", "provisioner.log"), nil)
+	prov, err := startProcess("provisioner", cfg.ProvisionerCommand[0], provArgs, u.path("logs", "provisioner.log"), cfg.ProvisionerEnv)
 	if err != nil {
 		return err
 	}
@@ -266,7 +266,15 @@ func (u *upper) run(ctx context.Context) error {
 	// Any of these dying now is the likeliest reason the nodes never turn Ready.
 	watch := []*process{etcd, api, kcm, sched, kwok, prov}
 	u.progress("waiting for %d node(s) Ready and the default ServiceAccount", cfg.Nodes)
-	if err := b.waitReady(ctx, st.Nodes, watch); err != nil {
+	// The controller-manager, scheduler and kwok serve with self-signed
+	// certificates; the probe checks liveness, not identity.
+	selfSigned := &tls.Config{InsecureSkipVerify: true} //nolint:gosec // loopback probe of our own child
+	checks := []healthCheck{
+		{kcm, "https://" + loop(ports.ControllerManager) + "/healthz", selfSigned},
+		{sched, "https://" + loop(ports.Scheduler) + "/healthz", selfSigned},
+		{kwok, "https://" + loop(ports.Kwok) + "/healthz", selfSigned},
+	}
+	if err := b.waitReady(ctx, st.Nodes, watch, checks); err != nil {
 		return err
 	}
 	return nil
