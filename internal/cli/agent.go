@@ -1,14 +1,459 @@
 package cli
 
 import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/opsagent/opsagent/internal/agent"
+	"github.com/opsagent/opsagent/internal/agent/report"
+	"github.com/opsagent/opsagent/internal/audit"
+	"github.com/opsagent/opsagent/internal/config"
+	"github.com/opsagent/opsagent/internal/kube"
+	"github.com/opsagent/opsagent/internal/planner"
+	"github.com/opsagent/opsagent/internal/tools"
+	"github.com/opsagent/opsagent/internal/tools/diagtools"
+	"github.com/opsagent/opsagent/internal/tools/kubetools"
 )
 
+// Output formats of the agent command.
+const (
+	outputText = "text"
+	outputJSON = "json"
+)
+
+// maxRequestsPerFile bounds -f; a longer batch is surely a mistake.
+const maxRequestsPerFile = 1000
+
+// AgentOptions are the flags of `opsagent REQUEST`.
+type AgentOptions struct {
+	Model            string
+	MaxSteps         int
+	Yes              bool
+	AllowDestructive bool
+	DryRun           bool
+	NonInteractive   bool
+	PlannerOnly      bool
+	Output           string
+	File             string
+	ContinueOnError  bool
+	Timeout          time.Duration
+	AuditLog         string
+
+	global *GlobalOptions
+	genericiooptions.IOStreams
+
+	// Resolved by Complete.
+	requests    []string
+	cfg         config.Config
+	clients     *kube.Clients
+	interactive bool
+	progress    bool
+
+	// Seams for tests.
+	getenv     func(string) string
+	newTools   func(*kube.Clients) []tools.Tool
+	isTerminal func(any) bool
+}
+
+// NewAgentOptions returns the defaults.
+func NewAgentOptions(g *GlobalOptions, streams genericiooptions.IOStreams) *AgentOptions {
+	return &AgentOptions{
+		MaxSteps:   agent.DefaultMaxSteps,
+		Output:     outputText,
+		global:     g,
+		IOStreams:  streams,
+		getenv:     os.Getenv,
+		newTools:   clusterTools,
+		isTerminal: isTerminal,
+	}
+}
+
+// clusterTools is the registry every request can reach. Helm and diagnose
+// tools are appended here as they land.
+func clusterTools(c *kube.Clients) []tools.Tool {
+	return slices.Concat(kubetools.New(c), diagtools.New(c))
+}
+
 // addAgentCommand makes the root command run the agent on its arguments.
-// (Owned by the agent work; replaced there.)
 func addAgentCommand(root *cobra.Command, g *GlobalOptions, streams genericiooptions.IOStreams) {
+	o := NewAgentOptions(g, streams)
+	root.Example = `  opsagent "scale backend to 3"
+  opsagent restart the frontend --yes
+  opsagent "why is the backend failing?" -n todo
+  opsagent "scale backend to 3" --dry-run
+  opsagent -f requests.txt -o json --yes     # one request per line; # comments`
+	root.Long += `
+
+Changes: each write is previewed and asked about on a terminal (y/N), or
+approved with --yes; destructive ones also need --allow-destructive. Without a
+terminal (or with --non-interactive) nothing unapproved is changed.
+
+Output: text by default. -o json prints one JSON document on stdout:
+  {"request", "mode": "llm"|"fallback", "fallbackReason",
+   "actions": [{"tool", "args", "risk", "approved", "approvedBy", "preview",
+                "dryRun", "result" | "error"}],
+   "answer", "error", "usage"}
+With -f the document is {"runs": [...]}, one object per request, in order.
+Logs and progress go to stderr.
+
+Exit codes: 0 done; 1 an action failed; 2 bad input (unknown workload,
+invalid value, request not understood); 3 a change needed approval that was
+not given.`
 	root.RunE = func(cmd *cobra.Command, args []string) error {
-		return cmd.Help()
+		if len(args) == 0 && o.File == "" {
+			return cmd.Help()
+		}
+		if err := o.Complete(args); err != nil {
+			return err
+		}
+		if err := o.Validate(); err != nil {
+			return BadInput(err)
+		}
+		return o.Run(cmd.Context())
+	}
+	f := root.Flags()
+	f.StringVar(&o.Model, "model", "", "model name (default $"+config.KeyModel+", else "+config.DefaultModel+")")
+	f.IntVar(&o.MaxSteps, "max-steps", o.MaxSteps, "maximum model calls per request")
+	f.BoolVarP(&o.Yes, "yes", "y", false, "approve changes without asking (destructive ones also need --allow-destructive)")
+	f.BoolVar(&o.AllowDestructive, "allow-destructive", false, "permit destructive actions (delete a pod, uninstall a release)")
+	f.BoolVar(&o.DryRun, "dry-run", false, "show what would change and change nothing")
+	f.BoolVar(&o.NonInteractive, "non-interactive", false, "never ask: changes not approved by --yes are not made (exit 3)")
+	f.BoolVar(&o.PlannerOnly, "no-llm", false, "use the deterministic planner even if a model is configured")
+	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: text or json (one JSON document on stdout)")
+	f.StringVarP(&o.File, "filename", "f", "", "read requests from a file, one per line ('-' for stdin; blank lines and # comments skipped)")
+	f.BoolVar(&o.ContinueOnError, "continue-on-error", false, "with -f, run the remaining requests after a failure")
+	f.DurationVar(&o.Timeout, "timeout", 0, "how long changes wait for the workload to be ready (default: the tool's, 2m)")
+	f.StringVar(&o.AuditLog, "audit-log", "", "audit log file (default $"+config.KeyAuditLog+", else $XDG_STATE_HOME/opsagent/audit.log)")
+}
+
+// Complete reads the requests and resolves configuration and clients.
+func (o *AgentOptions) Complete(args []string) error {
+	if o.File != "" && len(args) > 0 {
+		return BadInput(errors.New("give a request or -f FILE, not both"))
+	}
+	if o.File != "" {
+		reqs, err := o.readRequests()
+		if err != nil {
+			return BadInput(err)
+		}
+		o.requests = reqs
+	} else {
+		o.requests = []string{strings.Join(args, " ")}
+	}
+	cfg, err := config.Load(o.getenv)
+	if err != nil {
+		return BadInput(err)
+	}
+	if o.Model != "" {
+		cfg.Model = o.Model
+	}
+	if o.AuditLog != "" {
+		cfg.AuditLog = o.AuditLog
+	}
+	o.cfg = cfg
+	clients, err := kube.NewClients(o.global.ConfigFlags)
+	if err != nil {
+		return err
+	}
+	o.clients = clients
+	// Answers are read from stdin, so only when it is a terminal and not
+	// the request file.
+	o.interactive = !o.NonInteractive && o.File != "-" && o.isTerminal(o.In)
+	o.progress = o.isTerminal(o.ErrOut)
+	return nil
+}
+
+func (o *AgentOptions) readRequests() ([]string, error) {
+	var r io.Reader
+	if o.File == "-" {
+		r = o.In
+	} else {
+		f, err := os.Open(o.File)
+		if err != nil {
+			return nil, fmt.Errorf("read requests: %w", err)
+		}
+		defer func() { _ = f.Close() }() // read-only
+		r = f
+	}
+	var reqs []string
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		reqs = append(reqs, line)
+		if len(reqs) > maxRequestsPerFile {
+			return nil, fmt.Errorf("%s has more than %d requests; split it", o.File, maxRequestsPerFile)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read requests from %s: %w", o.File, err)
+	}
+	if len(reqs) == 0 {
+		return nil, fmt.Errorf("%s holds no requests (blank lines and # comments are skipped)", o.File)
+	}
+	return reqs, nil
+}
+
+// Validate checks the flags.
+func (o *AgentOptions) Validate() error {
+	switch o.Output {
+	case outputText, outputJSON:
+	default:
+		return fmt.Errorf("--output %q: want %s or %s", o.Output, outputText, outputJSON)
+	}
+	if o.MaxSteps < 1 || o.MaxSteps > 50 {
+		return fmt.Errorf("--max-steps must be between 1 and 50, got %d", o.MaxSteps)
+	}
+	if o.Timeout < 0 {
+		return fmt.Errorf("--timeout must not be negative, got %s", o.Timeout)
+	}
+	if o.ContinueOnError && o.File == "" {
+		return errors.New("--continue-on-error needs -f FILE")
+	}
+	for _, r := range o.requests {
+		if strings.TrimSpace(r) == "" {
+			return errors.New("the request is empty; say what to do, e.g. \"scale backend to 3\"")
+		}
+	}
+	return nil
+}
+
+// Run answers each request in order and prints the outcome.
+func (o *AgentOptions) Run(ctx context.Context) error {
+	log := slog.Default()
+	ag, err := o.newAgent(log)
+	if err != nil {
+		return err
+	}
+	var runs []*agent.Run
+	var firstErr error
+	for _, req := range o.requests {
+		run, err := ag.Run(ctx, req)
+		runs = append(runs, run)
+		if o.Output == outputText {
+			opts := report.Options{ShowRequest: len(o.requests) > 1, ShowReadResults: run.Mode == agent.ModeFallback}
+			if werr := report.Text(o.Out, run, opts); werr != nil {
+				return fmt.Errorf("write output: %w", werr)
+			}
+		}
+		if err != nil { // cancelled
+			firstErr = &ExitError{Code: ExitFailed, Err: err}
+			break
+		}
+		if run.Err() != nil && firstErr == nil {
+			// Action errors are in the text report already; others (and
+			// everything in JSON mode) go to stderr through Execute.
+			firstErr = &ExitError{Code: exitCodeFor(run.Err()), Err: run.Err(),
+				Silent: o.Output == outputText && report.ActionError(run)}
+		}
+		if run.Err() != nil && !o.ContinueOnError {
+			break
+		}
+	}
+	if o.Output == outputJSON {
+		if err := o.writeJSON(runs); err != nil {
+			return err
+		}
+	}
+	return firstErr
+}
+
+// writeJSON prints one document: the run for a single request, or
+// {"runs": [...]} for -f.
+func (o *AgentOptions) writeJSON(runs []*agent.Run) error {
+	enc := json.NewEncoder(o.Out)
+	enc.SetIndent("", "  ")
+	var doc any = struct {
+		Runs []*agent.Run `json:"runs"`
+	}{runs}
+	if o.File == "" && len(runs) == 1 {
+		doc = runs[0]
+	}
+	if err := enc.Encode(doc); err != nil {
+		return fmt.Errorf("write JSON output: %w", err)
+	}
+	return nil
+}
+
+func (o *AgentOptions) newAgent(log *slog.Logger) (*agent.Agent, error) {
+	reg := tools.NewRegistry(o.newTools(o.clients)...)
+	ns := o.clients.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	var prog agent.Progress
+	if o.progress {
+		prog = newSpinner(o.ErrOut)
+	}
+	policy := &tools.Policy{AssumeYes: o.Yes, AllowDestructive: o.AllowDestructive}
+	if o.interactive {
+		policy.Ask = newAsker(o.In, o.ErrOut, prog).ask
+	}
+	gate := &tools.Gate{
+		Registry: reg,
+		Approver: policy,
+		DryRun:   o.DryRun,
+		Audit:    audit.New(o.cfg.AuditLog, o.clients.Context, ns),
+	}
+	cfg := agent.Config{
+		Gate:        gate,
+		Planner:     planner.New(reg),
+		Prompt:      agent.PromptData{Context: o.clients.Context, Namespace: ns},
+		MaxSteps:    o.MaxSteps,
+		ToolTimeout: o.Timeout,
+		Progress:    prog,
+		Logger:      log,
+	}
+	switch {
+	case o.PlannerOnly:
+		cfg.NoModelReason = "--no-llm"
+	case !o.cfg.LLMEnabled():
+		cfg.NoModelReason = "no " + config.KeyAPIKey + " configured"
+	default:
+		red := agent.NewRedactor(o.clients.Typed, log)
+		red.AddValues(o.cfg.APIKey)
+		cfg.Model, cfg.ModelName, cfg.Redactor = agent.NewChatClient(o.cfg), o.cfg.Model, red
+	}
+	return agent.New(cfg)
+}
+
+// exitCodeFor maps a failed run to the documented exit codes.
+func exitCodeFor(err error) int {
+	switch {
+	case errors.Is(err, tools.ErrApprovalRequired), errors.Is(err, tools.ErrDeclined):
+		return ExitApprovalRequired
+	case tools.IsBadInput(err):
+		return ExitBadInput
+	}
+	return ExitFailed
+}
+
+func isTerminal(v any) bool {
+	f, ok := v.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// asker asks for approval on a terminal, one action at a time.
+type asker struct {
+	in       *bufio.Reader
+	out      io.Writer
+	progress agent.Progress
+}
+
+func newAsker(in io.Reader, out io.Writer, progress agent.Progress) *asker {
+	return &asker{in: bufio.NewReader(in), out: out, progress: progress}
+}
+
+func (a *asker) ask(ctx context.Context, req tools.ApprovalRequest) (bool, error) {
+	if a.progress != nil {
+		a.progress.Stop()
+	}
+	prompt := fmt.Sprintf("\n%s (%s): %s\n", req.Tool, req.Risk, req.Preview.Summary)
+	if req.Preview.Diff != "" {
+		prompt += req.Preview.Diff + "\n"
+	}
+	if _, err := fmt.Fprint(a.out, prompt+"Apply this change? [y/N]: "); err != nil {
+		return false, fmt.Errorf("show approval prompt: %w", err)
+	}
+	answer, err := a.readLine(ctx)
+	if err != nil {
+		return false, err
+	}
+	ok := answer == "y" || answer == "yes"
+	if ok && a.progress != nil {
+		a.progress.Start("applying " + req.Tool + " …")
+	}
+	return ok, nil
+}
+
+// readLine reads one answer, giving up when ctx ends (Ctrl-C). The read
+// itself cannot be interrupted; its goroutine ends with the next line or
+// with the process.
+func (a *asker) readLine(ctx context.Context) (string, error) {
+	type result struct {
+		line string
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		line, err := a.in.ReadString('\n')
+		ch <- result{line, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return "", ctx.Err()
+	case r := <-ch:
+		switch {
+		case r.err == nil, errors.Is(r.err, io.EOF):
+			// A last line without newline counts; no answer at all is a no.
+			return strings.ToLower(strings.TrimSpace(r.line)), nil
+		default:
+			return "", fmt.Errorf("read answer: %w", r.err)
+		}
+	}
+}
+
+// spinner shows progress on a terminal's stderr.
+type spinner struct {
+	out io.Writer
+
+	mu   sync.Mutex
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newSpinner(out io.Writer) *spinner { return &spinner{out: out} }
+
+var _ agent.Progress = (*spinner)(nil)
+
+func (s *spinner) Start(msg string) {
+	s.Stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stop, s.done = make(chan struct{}), make(chan struct{})
+	go s.spin(msg, s.stop, s.done)
+}
+
+func (s *spinner) Stop() {
+	s.mu.Lock()
+	stop, done := s.stop, s.done
+	s.stop, s.done = nil, nil
+	s.mu.Unlock()
+	if stop != nil {
+		close(stop)
+		<-done
+	}
+}
+
+func (s *spinner) spin(msg string, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	frames := []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	start := time.Now()
+	for i := 0; ; i++ {
+		_, _ = fmt.Fprintf(s.out, "\r\033[K%s %s %s", frames[i%len(frames)], msg, time.Since(start).Round(time.Second)) // best effort
+		select {
+		case <-stop:
+			_, _ = fmt.Fprint(s.out, "\r\033[K")
+			return
+		case <-t.C:
+		}
 	}
 }

@@ -92,6 +92,8 @@ onto the same tools. Every change is previewed and needs approval.`,
 	addAgentCommand(cmd, g, streams)
 	cmd.AddCommand(
 		NewCmdSandbox(streams),
+		NewCmdDiagnose(g, streams),
+		NewCmdExplain(g, streams),
 	)
 	return cmd
 }

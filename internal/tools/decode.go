@@ -32,6 +32,14 @@ func DecodeArgs(raw json.RawMessage, schema *jsonschema.Definition, v any) error
 		return fmt.Errorf("%w: arguments must be a JSON object: %v", ErrInvalidArgs, err)
 	}
 	if schema != nil {
+		// encoding/json matches field names case-insensitively; a model
+		// sending both "replicas" and "Replicas" must not have the second
+		// silently win over what the preview and the audit log show.
+		for name := range present {
+			if _, ok := schema.Properties[name]; !ok {
+				return fmt.Errorf("%w: %s", ErrInvalidArgs, describeDecodeError(fmt.Errorf("json: unknown field %q", name), schema))
+			}
+		}
 		var missing []string
 		for _, name := range schema.Required {
 			if val, ok := present[name]; !ok || string(val) == "null" {

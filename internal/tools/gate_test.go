@@ -81,6 +81,7 @@ func TestGate(t *testing.T) {
 		{name: "destructive allowed", risk: Destructive, args: `{"name":"a","replicas":0}`, policy: Policy{AssumeYes: true, AllowDestructive: true}, wantValue: 0, wantAudit: 1},
 		{name: "out of range", risk: Write, args: `{"name":"a","replicas":1000000000}`, policy: Policy{AssumeYes: true}, wantErr: ErrInvalidArgs, wantValue: 1},
 		{name: "unknown field", risk: Write, args: `{"name":"a","replicas":2,"force":true}`, policy: Policy{AssumeYes: true}, wantErr: ErrInvalidArgs, wantValue: 1},
+		{name: "case-variant duplicate key", risk: Write, args: `{"name":"a","replicas":2,"Replicas":5}`, policy: Policy{AssumeYes: true}, wantErr: ErrInvalidArgs, wantValue: 1},
 		{name: "wrong type", risk: Write, args: `{"name":"a","replicas":"3"}`, policy: Policy{AssumeYes: true}, wantErr: ErrInvalidArgs, wantValue: 1},
 		{name: "missing required", risk: Write, args: `{"name":"a"}`, policy: Policy{AssumeYes: true}, wantErr: ErrInvalidArgs, wantValue: 1},
 		{name: "not an object", risk: Write, args: `[1,2]`, policy: Policy{AssumeYes: true}, wantErr: ErrInvalidArgs, wantValue: 1},

@@ -1,0 +1,230 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/opsagent/opsagent/internal/tools"
+)
+
+// modelError marks a failure of the model endpoint (after retries), as
+// opposed to a failure of the run itself: it is what triggers the fallback.
+type modelError struct{ err error }
+
+func (e *modelError) Error() string { return "model endpoint failed: " + e.err.Error() }
+func (e *modelError) Unwrap() error { return e.err }
+
+// runLLM is the tool-calling loop: at most MaxSteps model calls; the last
+// one is made with tool_choice "none" so the model has to answer.
+func (a *Agent) runLLM(ctx context.Context, run *Run) error {
+	run.Usage = &Usage{}
+	if err := a.cfg.Redactor.LoadNamespace(ctx, a.cfg.Prompt.Namespace); err != nil {
+		a.log.Debug("redaction limited to patterns", "err", err)
+	}
+	msgs := []openai.ChatCompletionMessage{
+		{Role: openai.ChatMessageRoleSystem, Content: a.system},
+		{Role: openai.ChatMessageRoleUser, Content: run.Request},
+	}
+	seen := map[string]bool{}
+	for step := 1; step <= a.cfg.MaxSteps; step++ {
+		req := openai.ChatCompletionRequest{
+			Model:    a.cfg.ModelName,
+			Messages: a.redactMessages(msgs),
+			Tools:    a.defs,
+		}
+		last := step == a.cfg.MaxSteps
+		if last {
+			req.ToolChoice = "none"
+		}
+		resp, err := a.complete(ctx, req)
+		if err != nil {
+			return err
+		}
+		run.Usage.LLMCalls++
+		run.Usage.PromptTokens += resp.Usage.PromptTokens
+		run.Usage.CompletionTokens += resp.Usage.CompletionTokens
+		if len(resp.Choices) == 0 {
+			return &modelError{errors.New("response has no choices")}
+		}
+		msg := resp.Choices[0].Message
+		if len(msg.ToolCalls) == 0 {
+			run.Answer = msg.Content
+			return nil
+		}
+		if last {
+			return fmt.Errorf("%w: the model still asked for tools after %d steps; raise --max-steps or make the request narrower", ErrStepLimit, a.cfg.MaxSteps)
+		}
+		calls := make([]openai.ToolCall, len(msg.ToolCalls))
+		for i, tc := range msg.ToolCalls {
+			if tc.ID == "" { // some local servers leave it out
+				tc.ID = fmt.Sprintf("call_%d_%d", step, i)
+			}
+			tc.Type = openai.ToolTypeFunction
+			tc.Index = nil
+			calls[i] = tc
+		}
+		msgs = append(msgs, openai.ChatCompletionMessage{
+			Role: openai.ChatMessageRoleAssistant, Content: msg.Content, ToolCalls: calls,
+		})
+		// Parallel calls are run one by one, in order, each through the Gate.
+		for i, tc := range calls {
+			content := a.toolCall(ctx, run, tc, i, seen)
+			msgs = append(msgs, openai.ChatCompletionMessage{
+				Role: openai.ChatMessageRoleTool, ToolCallID: tc.ID, Content: content,
+			})
+		}
+	}
+	return fmt.Errorf("%w after %d steps", ErrStepLimit, a.cfg.MaxSteps)
+}
+
+// toolCall runs one call the model asked for and returns the tool message
+// content: the result or the error, redacted and capped. Nothing the model
+// sends can skip the Gate.
+func (a *Agent) toolCall(ctx context.Context, run *Run, tc openai.ToolCall, i int, seen map[string]bool) string {
+	name, args := tc.Function.Name, json.RawMessage(tc.Function.Arguments)
+	if i >= maxCallsPerStep {
+		return refusal(fmt.Sprintf("not run: at most %d tool calls are run per step; ask again for the ones you still need", maxCallsPerStep))
+	}
+	key := name + "\x00" + canonicalJSON(args)
+	if seen[key] {
+		a.log.Debug("identical tool call refused", "tool", name)
+		return refusal("not run: this exact call (same tool, same arguments) was already made; its result is above. Do not repeat it: use that result, change the arguments, or answer")
+	}
+	seen[key] = true
+
+	rec := a.call(ctx, name, args)
+	run.Actions = append(run.Actions, rec)
+	for _, ns := range namespacesIn(args) {
+		_ = a.cfg.Redactor.LoadNamespace(ctx, ns) // logged inside; patterns still apply
+	}
+	return a.capOutput(a.cfg.Redactor.Redact(toolContent(rec)))
+}
+
+// toolMessage is what the model sees of a Record.
+type toolMessage struct {
+	Risk       tools.Risk `json:"risk"`
+	Preview    string     `json:"preview,omitempty"`
+	Approved   bool       `json:"approved,omitempty"`
+	ApprovedBy string     `json:"approvedBy,omitempty"`
+	DryRun     bool       `json:"dryRun,omitempty"`
+	Result     any        `json:"result,omitempty"`
+	Error      string     `json:"error,omitempty"`
+}
+
+func toolContent(rec *tools.Record) string {
+	m := toolMessage{Risk: rec.Risk, DryRun: rec.DryRun, Result: rec.Result, Error: rec.Error}
+	if rec.Risk.Mutates() {
+		m.Approved, m.ApprovedBy = rec.Approved, rec.ApprovedBy
+	}
+	if rec.Preview != nil {
+		m.Preview = rec.Preview.Summary
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil {
+		m.Result = nil
+		m.Error = fmt.Sprintf("%s (result could not be encoded: %v)", m.Error, err)
+		b.Reset()
+		_ = enc.Encode(m)
+	}
+	return string(bytes.TrimSpace(b.Bytes()))
+}
+
+func refusal(msg string) string {
+	b, _ := json.Marshal(struct {
+		Error string `json:"error"`
+	}{msg})
+	return string(b)
+}
+
+// capOutput truncates s to MaxToolOutput bytes (on a rune boundary) and says so.
+func (a *Agent) capOutput(s string) string {
+	limit := a.cfg.MaxToolOutput
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf("\n[output truncated: showed %d of %d bytes; narrow the call (namespace, selector, limit, tail) to see more]", cut, len(s))
+}
+
+// redactMessages returns a copy of msgs with every content and argument
+// redacted; it runs before each request, with the Secrets known by then.
+func (a *Agent) redactMessages(msgs []openai.ChatCompletionMessage) []openai.ChatCompletionMessage {
+	out := make([]openai.ChatCompletionMessage, len(msgs))
+	for i, m := range msgs {
+		m.Content = a.cfg.Redactor.Redact(m.Content)
+		if len(m.ToolCalls) > 0 {
+			calls := make([]openai.ToolCall, len(m.ToolCalls))
+			for j, tc := range m.ToolCalls {
+				tc.Function.Arguments = a.cfg.Redactor.Redact(tc.Function.Arguments)
+				calls[j] = tc
+			}
+			m.ToolCalls = calls
+		}
+		out[i] = m
+	}
+	return out
+}
+
+// canonicalJSON makes equal arguments compare equal whatever their key order
+// and spacing; invalid JSON is compared as is.
+func canonicalJSON(raw json.RawMessage) string {
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return string(raw)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return string(raw)
+	}
+	return string(b)
+}
+
+// llmOutcome judges a finished LLM run by its mutations: for each mutating
+// tool, its last call counts (the model may correct a bad call). A change
+// left unapproved wins over a failed one, which wins over bad input. Failed
+// reads and unknown tools are the model's to handle in its answer.
+func llmOutcome(recs []*tools.Record) error {
+	last := map[string]*tools.Record{}
+	var order []string
+	for _, r := range recs {
+		if !r.Risk.Mutates() {
+			continue
+		}
+		if _, ok := last[r.Tool]; !ok {
+			order = append(order, r.Tool)
+		}
+		last[r.Tool] = r
+	}
+	var approval, failed, bad error
+	for _, name := range order {
+		err := last[name].Err()
+		switch {
+		case err == nil:
+		case errors.Is(err, tools.ErrApprovalRequired) || errors.Is(err, tools.ErrDeclined):
+			approval = cmpOr(approval, err)
+		case tools.IsBadInput(err):
+			bad = cmpOr(bad, err)
+		default:
+			failed = cmpOr(failed, err)
+		}
+	}
+	return cmpOr(approval, cmpOr(failed, bad))
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,92 @@
+package agent
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"text/template"
+
+	openai "github.com/sashabaranov/go-openai"
+
+	"github.com/opsagent/opsagent/internal/tools"
+	"github.com/opsagent/opsagent/prompts"
+)
+
+// PromptData fills the system prompt template.
+type PromptData struct {
+	// Context is the kube context name.
+	Context string
+	// Namespace is the default namespace.
+	Namespace string
+}
+
+// SystemPrompt renders prompts/system.md for the given context.
+func SystemPrompt(data PromptData) (string, error) {
+	if data.Context == "" {
+		data.Context = "(none)"
+	}
+	if data.Namespace == "" {
+		data.Namespace = "default"
+	}
+	tmpl, err := template.New("system.md").Option("missingkey=error").Parse(prompts.System())
+	if err != nil {
+		return "", fmt.Errorf("parse system prompt: %w", err)
+	}
+	var b strings.Builder
+	if err := tmpl.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("render system prompt: %w", err)
+	}
+	return b.String(), nil
+}
+
+// ToolDefinitions describes the registry's tools to the model. The risk is
+// stated in each description so the model knows which calls need approval;
+// the Gate enforces it whatever the model believes.
+func ToolDefinitions(reg *tools.Registry) []openai.Tool {
+	defs := make([]openai.Tool, 0, len(reg.Names()))
+	for _, t := range reg.Tools() {
+		desc := t.Description()
+		switch t.Risk() {
+		case tools.Write:
+			desc = "[write] " + desc
+		case tools.Destructive:
+			desc = "[destructive] " + desc
+		}
+		defs = append(defs, openai.Tool{
+			Type:     openai.ToolTypeFunction,
+			Function: &openai.FunctionDefinition{Name: t.Name(), Description: desc, Parameters: t.Schema()},
+		})
+	}
+	return defs
+}
+
+// EstimateTokens estimates the tokens of s for budgeting: about four
+// characters per token for English text and JSON.
+func EstimateTokens(s string) int { return (len(s) + 3) / 4 }
+
+// PromptSize is the fixed part of every request: the system prompt and the
+// tool schemas.
+type PromptSize struct {
+	SystemChars  int
+	ToolsChars   int
+	SystemTokens int
+	// Tokens is the estimate for both together.
+	Tokens int
+}
+
+// MeasurePrompt measures the system prompt and tool schemas sent with every
+// request (goal: at most 2,000 tokens).
+func MeasurePrompt(reg *tools.Registry, data PromptData) (PromptSize, error) {
+	sys, err := SystemPrompt(data)
+	if err != nil {
+		return PromptSize{}, err
+	}
+	defs, err := json.Marshal(ToolDefinitions(reg))
+	if err != nil {
+		return PromptSize{}, fmt.Errorf("encode tool definitions: %w", err)
+	}
+	return PromptSize{
+		SystemChars: len(sys), ToolsChars: len(defs), SystemTokens: EstimateTokens(sys),
+		Tokens: EstimateTokens(sys) + EstimateTokens(string(defs)),
+	}, nil
+}

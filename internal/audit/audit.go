@@ -1,0 +1,122 @@
+// Package audit records every executed or failed mutation as one JSON line
+// in an append-only file (default $XDG_STATE_HOME/opsagent/audit.log).
+package audit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/opsagent/opsagent/internal/tools"
+)
+
+// Entry is one line of the audit log.
+type Entry struct {
+	Time time.Time `json:"time"`
+	// Context is the kube context the change was made in.
+	Context    string          `json:"context"`
+	Namespace  string          `json:"namespace,omitempty"`
+	Tool       string          `json:"tool"`
+	Args       json.RawMessage `json:"args"`
+	Risk       tools.Risk      `json:"risk"`
+	Preview    string          `json:"preview,omitempty"`
+	ApprovedBy string          `json:"approvedBy"`
+	Result     any             `json:"result,omitempty"`
+	Error      string          `json:"error,omitempty"`
+}
+
+// Log appends entries to a file. It holds no open file: each Record opens
+// the file with O_APPEND and writes its line with a single write, so
+// concurrent opsagent processes never interleave lines.
+type Log struct {
+	path      string
+	context   string
+	namespace string
+}
+
+var _ tools.AuditSink = (*Log)(nil)
+
+// New returns a Log writing to path for changes made in kubeContext, with
+// defaultNamespace used for entries whose arguments name no namespace.
+// Nothing is created until the first Record.
+func New(path, kubeContext, defaultNamespace string) *Log {
+	return &Log{path: path, context: kubeContext, namespace: defaultNamespace}
+}
+
+// Path is the file the log appends to.
+func (l *Log) Path() string { return l.path }
+
+// Record implements tools.AuditSink.
+func (l *Log) Record(_ context.Context, e tools.AuditEntry) error {
+	entry := Entry{
+		Time:       e.Time.UTC(),
+		Context:    l.context,
+		Namespace:  namespaceOf(e.Args, l.namespace),
+		Tool:       e.Tool,
+		Args:       compact(e.Args),
+		Risk:       e.Risk,
+		Preview:    e.Preview,
+		ApprovedBy: e.ApprovedBy,
+		Result:     e.Result,
+		Error:      e.Error,
+	}
+	if entry.Time.IsZero() {
+		entry.Time = time.Now().UTC()
+	}
+	line, err := json.Marshal(entry)
+	if err != nil {
+		// A result that cannot be encoded must not lose the line.
+		entry.Result = fmt.Sprintf("unencodable result: %v", err)
+		if line, err = json.Marshal(entry); err != nil {
+			return fmt.Errorf("encode audit entry for %s: %w", e.Tool, err)
+		}
+	}
+	return l.append(append(line, '\n'))
+}
+
+func (l *Log) append(line []byte) error {
+	if err := os.MkdirAll(filepath.Dir(l.path), 0o700); err != nil {
+		return fmt.Errorf("create audit log folder: %w (set --audit-log or OPSAGENT_AUDIT_LOG to a writable path)", err)
+	}
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open audit log: %w (set --audit-log or OPSAGENT_AUDIT_LOG to a writable path)", err)
+	}
+	_, werr := f.Write(line)
+	cerr := f.Close()
+	if werr != nil {
+		return fmt.Errorf("write audit log %s: %w", l.path, werr)
+	}
+	if cerr != nil {
+		return fmt.Errorf("close audit log %s: %w", l.path, cerr)
+	}
+	return nil
+}
+
+// namespaceOf returns the "namespace" argument of a tool call, or def.
+func namespaceOf(args json.RawMessage, def string) string {
+	var a struct {
+		Namespace string `json:"namespace"`
+	}
+	if json.Unmarshal(args, &a) == nil && a.Namespace != "" {
+		return a.Namespace
+	}
+	return def
+}
+
+// compact keeps each entry on one line whatever the arguments' formatting.
+func compact(raw json.RawMessage) json.RawMessage {
+	var buf bytes.Buffer
+	if len(raw) == 0 || json.Compact(&buf, raw) != nil {
+		b, _ := json.Marshal(string(raw))
+		if len(raw) == 0 {
+			return json.RawMessage("{}")
+		}
+		return b
+	}
+	return buf.Bytes()
+}

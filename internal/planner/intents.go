@@ -1,0 +1,383 @@
+package planner
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// intent is one kind of request the planner understands. intents are tried
+// in order; the first whose match is true builds the plan.
+type intent struct {
+	name    string
+	tools   []string // tools it may call, for Help
+	example string
+	doc     string
+	match   func(r *request) bool
+	build   func(b *builder, r *request) error
+}
+
+// Tool names the planner knows how to call.
+const (
+	toolList     = "list_resources"
+	toolGet      = "get_resource"
+	toolLogs     = "pod_logs"
+	toolEvents   = "list_events"
+	toolScale    = "scale_workload"
+	toolRestart  = "restart_workload"
+	toolRollout  = "rollout_status"
+	toolRollback = "rollback_deployment"
+	toolDelete   = "delete_pod"
+	toolDiagnose = "diagnose"
+	toolExplain  = "explain"
+	helmStatus   = "helm_status"
+	helmHistory  = "helm_history"
+	helmRollback = "helm_rollback"
+	helmRemove   = "helm_uninstall"
+)
+
+var diagnoseWords = []string{
+	"why", "wrong", "diagnose", "failing", "fails", "failed", "broken", "crash", "crashing",
+	"crashes", "crashloop", "crashloopbackoff", "unhealthy", "troubleshoot", "debug", "problem",
+	"problems", "issue", "issues", "investigate", "healthy", "health",
+}
+
+// intents in priority order: a request naming both a change and a read
+// ("restart the failing backend") is the change.
+var intents = []intent{
+	{
+		name: "delete-pod", tools: []string{toolDelete},
+		example: "delete pod NAME", doc: "delete one pod (needs --allow-destructive)",
+		match: func(r *request) bool { return r.any("delete", "remove", "kill", "evict") && !r.isHelm() },
+		build: buildDeletePod,
+	},
+	{
+		name: "helm-uninstall", tools: []string{helmRemove},
+		example: "uninstall release NAME", doc: "uninstall a Helm release",
+		match: func(r *request) bool {
+			return r.any("uninstall") || (r.isHelm() && r.any("delete", "remove"))
+		},
+		build: func(b *builder, r *request) error { return buildHelm(b, r, helmRemove) },
+	},
+	{
+		name: "rollback", tools: []string{toolRollback, helmRollback},
+		example: "roll back backend [to revision N]", doc: "roll a deployment (or a Helm release) back",
+		match: func(r *request) bool {
+			return r.any("rollback", "undo", "revert") || r.phrase("roll", "back") ||
+				(r.has["roll"] && r.has["back"])
+		},
+		build: buildRollback,
+	},
+	{
+		name: "restart", tools: []string{toolRestart},
+		example: "restart the frontend", doc: "rolling restart of a workload",
+		match: func(r *request) bool { return r.any("restart", "bounce", "recycle", "reboot") },
+		build: func(b *builder, r *request) error { return buildWorkload(b, r, toolRestart) },
+	},
+	{
+		name: "scale", tools: []string{toolScale},
+		example: "scale backend to 3", doc: "set the replicas of a deployment or statefulset",
+		match: func(r *request) bool {
+			return r.any("scale", "scaled", "resize", "bump", "increase", "decrease", "reduce", "grow", "shrink") ||
+				(r.any("replicas", "replica", "instances", "copies") && len(r.numbers) > 0)
+		},
+		build: buildScale,
+	},
+	{
+		name: "logs", tools: []string{toolLogs},
+		example: "show logs of backend [last 50 lines]", doc: "logs of a pod (or of a workload's pod)",
+		match: func(r *request) bool { return r.any("logs", "log") },
+		build: buildLogs,
+	},
+	{
+		name: "events", tools: []string{toolEvents},
+		example: "events in todo [warnings only]", doc: "recent events, optionally for one object",
+		match: func(r *request) bool { return r.any("events", "event") },
+		build: buildEvents,
+	},
+	{
+		name: "diagnose", tools: []string{toolDiagnose, toolExplain},
+		example: "why is the backend failing?", doc: "diagnose problems",
+		match: func(r *request) bool { return r.any(diagnoseWords...) || r.any("explain") },
+		build: buildDiagnose,
+	},
+	{
+		name: "helm-status", tools: []string{helmStatus, helmHistory},
+		example: "helm status NAME / history of release NAME", doc: "status or history of a Helm release",
+		match: func(r *request) bool { return r.isHelm() && r.any("status", "history", "state") },
+		build: func(b *builder, r *request) error {
+			if r.has["history"] {
+				return buildHelm(b, r, helmHistory)
+			}
+			return buildHelm(b, r, helmStatus)
+		},
+	},
+	{
+		name: "rollout-status", tools: []string{toolRollout},
+		example: "rollout status of backend", doc: "wait for a workload's rollout",
+		match: func(r *request) bool {
+			return r.any("status", "rolled", "rollout", "ready", "progress", "finished")
+		},
+		build: func(b *builder, r *request) error { return buildWorkload(b, r, toolRollout) },
+	},
+	{
+		name: "overview", tools: []string{toolList},
+		example: "what's running in todo", doc: "deployments and pods of a namespace",
+		match: func(r *request) bool {
+			return r.kind == nil && len(r.names()) == 0 && (r.any("running", "deployed", "everything") ||
+				(r.any("list", "get", "show") && r.has["all"]))
+		},
+		build: func(b *builder, r *request) error {
+			for _, kind := range []string{"deployment", "pod"} {
+				b.add(toolList, listArgs{Kind: kind, Namespace: r.namespace, AllNamespaces: r.allNamespaces})
+			}
+			return nil
+		},
+	},
+	{
+		name: "get", tools: []string{toolList, toolGet},
+		example: "list pods / get deployments in todo / describe the backend", doc: "list or show objects",
+		match: func(r *request) bool {
+			return r.any("list", "get", "show", "display", "print", "see", "view", "describe", "inspect",
+				"details", "detail", "ls", "find", "fetch", "which") || (r.kind != nil && len(r.names()) == 0)
+		},
+		build: buildGet,
+	},
+}
+
+func (r *request) isHelm() bool { return r.any("helm", "release", "releases", "chart") }
+
+// workloadKind returns the kind argument for workload tools: empty when no
+// kind or a non-workload kind (e.g. "the backend pods") was named.
+func (r *request) workloadKind() string {
+	if r.kind == nil || !r.kind.Workload {
+		return ""
+	}
+	return r.kind.Name
+}
+
+func buildWorkload(b *builder, r *request, tool string) error {
+	name, err := r.name("workload")
+	if err != nil {
+		return err
+	}
+	b.add(tool, workloadArgs{Kind: r.workloadKind(), Name: name, Namespace: r.namespace})
+	return nil
+}
+
+func buildScale(b *builder, r *request) error {
+	name, err := r.name("workload")
+	if err != nil {
+		return err
+	}
+	if len(r.numbers) == 0 {
+		if r.any("up", "down", "increase", "decrease", "reduce", "grow", "shrink", "bump") {
+			return fmt.Errorf("how many replicas? relative changes are not guessed: say e.g. \"scale %s to 3\" (or \"scale %s to 0\" to stop it)", name, name)
+		}
+		return fmt.Errorf("how many replicas? say e.g. \"scale %s to 3\"", name)
+	}
+	if len(r.numbers) > 1 {
+		return errors.New("more than one number in the request; give exactly one replica count")
+	}
+	n := r.numbers[0]
+	switch {
+	case n.parseFailed != nil:
+		return errors.New("the replica count is too large")
+	case n.value < 0:
+		return fmt.Errorf("replicas must be 0 or more, not %d", n.value)
+	}
+	b.add(toolScale, scaleArgs{Kind: r.workloadKind(), Name: name, Namespace: r.namespace, Replicas: n.value})
+	return nil
+}
+
+func buildRollback(b *builder, r *request) error {
+	if r.isHelm() && b.p.has(helmRollback) {
+		return buildHelm(b, r, helmRollback)
+	}
+	if r.kind != nil && r.kind.Name != "deployment" {
+		return fmt.Errorf("only deployments can be rolled back, not %ss", r.kind.Name)
+	}
+	name, err := r.name("deployment")
+	if err != nil {
+		return err
+	}
+	rev, err := r.revision()
+	if err != nil {
+		return err
+	}
+	b.add(toolRollback, rollbackArgs{Name: name, Namespace: r.namespace, Revision: rev})
+	return nil
+}
+
+// revision returns the revision number in the request, 0 if none.
+func (r *request) revision() (int, error) {
+	switch len(r.numbers) {
+	case 0:
+		return 0, nil
+	case 1:
+		n := r.numbers[0]
+		if n.parseFailed != nil || n.value <= 0 {
+			return 0, errors.New("a revision is a positive number")
+		}
+		return n.value, nil
+	}
+	return 0, errors.New("more than one number in the request; give one revision")
+}
+
+func buildLogs(b *builder, r *request) error {
+	name, err := r.name("pod or workload")
+	if err != nil {
+		return err
+	}
+	args := logsArgs{Name: name, Namespace: r.namespace, Container: r.container,
+		Previous: r.any("previous", "prior", "crashed", "before")}
+	for _, n := range r.numbers {
+		if n.before == "last" || n.before == "tail" || n.before == "latest" || n.after == "lines" || n.after == "line" {
+			if n.parseFailed != nil || n.value <= 0 {
+				return errors.New("the number of lines must be a positive number")
+			}
+			args.Tail = n.value
+			continue
+		}
+		return fmt.Errorf("what is the number %d for? say e.g. \"last 50 lines\"", n.value)
+	}
+	b.add(toolLogs, args)
+	return nil
+}
+
+func buildEvents(b *builder, r *request) error {
+	name, err := r.optionalName("object")
+	if err != nil {
+		return err
+	}
+	if r.allNamespaces {
+		return errors.New("events are listed one namespace at a time; name one with \"in NAMESPACE\"")
+	}
+	args := eventsArgs{Namespace: r.namespace, Name: name,
+		WarningsOnly: r.any("warning", "warnings", "errors", "error", "failures", "problems")}
+	if r.kind != nil && name != "" { // a kind alone is not a filter list_events takes
+		args.Kind = r.kind.Name
+	}
+	b.add(toolEvents, args)
+	return nil
+}
+
+func buildDiagnose(b *builder, r *request) error {
+	tool := toolDiagnose
+	if r.has["explain"] && b.p.has(toolExplain) || !b.p.has(toolDiagnose) {
+		tool = toolExplain
+	}
+	if !b.p.has(tool) {
+		return errors.New("diagnosis is not available yet in this build; try \"events in NAMESPACE warnings\" or \"show logs of NAME\"")
+	}
+	name, err := r.optionalName("object")
+	if err != nil {
+		return err
+	}
+	c := map[string]any{}
+	if name != "" {
+		c["name"] = name
+	}
+	if r.namespace != "" {
+		c["namespace"] = r.namespace
+	}
+	if r.allNamespaces {
+		c["all_namespaces"] = true
+	}
+	if r.kind != nil {
+		c["kind"] = r.kind.Name
+	}
+	b.addLoose(tool, c)
+	return nil
+}
+
+// buildHelm plans the Helm release tools, whose release argument is called
+// "release" or "name" depending on the tool's schema.
+func buildHelm(b *builder, r *request, tool string) error {
+	if !b.p.has(tool) {
+		return fmt.Errorf("%s is not available yet in this build", tool)
+	}
+	name, err := r.name("release")
+	if err != nil {
+		return err
+	}
+	c := map[string]any{"release": name, "name": name}
+	if r.namespace != "" {
+		c["namespace"] = r.namespace
+	}
+	if tool == helmRollback {
+		rev, err := r.revision()
+		if err != nil {
+			return err
+		}
+		if rev > 0 {
+			c["revision"] = rev
+		}
+	}
+	if t, err := b.p.reg.Lookup(tool); err == nil {
+		if _, ok := t.Schema().Properties["release"]; ok {
+			delete(c, "name")
+		}
+	}
+	b.addLoose(tool, c)
+	return nil
+}
+
+func buildDeletePod(b *builder, r *request) error {
+	if r.kind == nil || r.kind.Name != "pod" {
+		what := "that"
+		if r.kind != nil {
+			what = r.kind.Name + "s"
+		}
+		return fmt.Errorf("only single pods can be deleted (delete pod NAME); deleting %s is not supported", what)
+	}
+	if r.has["all"] || r.has["every"] {
+		return errors.New("pods are deleted one at a time: name one pod")
+	}
+	name, err := r.name("pod")
+	if err != nil {
+		return err
+	}
+	b.add(toolDelete, podArgs{Name: name, Namespace: r.namespace})
+	return nil
+}
+
+func buildGet(b *builder, r *request) error {
+	name, err := r.optionalName("object")
+	if err != nil {
+		return err
+	}
+	plural := r.kind != nil && r.kindPlural()
+	switch {
+	case name == "" && r.kind == nil:
+		return errors.New("list what? say e.g. \"list pods\" or \"get deployments in todo\"")
+	case name == "" || (plural && r.explicitName == "" && !r.any("describe", "inspect", "details", "detail")):
+		if name != "" {
+			return fmt.Errorf("%q: use either a kind (\"list %ss\") or one name (\"describe %s %s\")", name, r.kind.Name, r.kind.Name, name)
+		}
+		limit := 0
+		for _, n := range r.numbers {
+			if n.parseFailed == nil && n.value > 0 {
+				limit = n.value
+			}
+		}
+		b.add(toolList, listArgs{Kind: r.kind.Name, Namespace: r.namespace, AllNamespaces: r.allNamespaces, Limit: limit})
+	default:
+		kind := "deployment"
+		if r.kind != nil {
+			kind = r.kind.Name
+		}
+		b.add(toolGet, getArgs{Kind: kind, Name: name, Namespace: r.namespace})
+	}
+	return nil
+}
+
+// kindPlural reports whether the kind was named in the plural ("pods").
+func (r *request) kindPlural() bool {
+	for t := range r.has {
+		if k, ok := kindWords[t]; ok && k.Name == r.kind.Name && t != k.Name && strings.HasSuffix(t, "s") {
+			return true
+		}
+	}
+	return false
+}

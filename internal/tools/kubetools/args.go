@@ -1,0 +1,72 @@
+package kubetools
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Limits shared by several tools. They keep one call's cost and output small
+// whatever a model asks for.
+const (
+	defaultListLimit      = 50
+	maxListLimit          = 500
+	defaultTimeoutSeconds = 120
+	maxTimeoutSeconds     = 1800
+	maxNameLen            = 253
+)
+
+// checkName rejects an empty or oversized name. Names are not checked against
+// DNS rules: people write "todo backend" and the resolver copes with it.
+func checkName(field, v string) error {
+	switch v = strings.TrimSpace(v); {
+	case v == "":
+		return fmt.Errorf("%s is required", field)
+	case len(v) > maxNameLen:
+		return fmt.Errorf("%s is %d characters, more than the %d a Kubernetes name can have", field, len(v), maxNameLen)
+	}
+	return nil
+}
+
+// checkNamespace accepts "" (the current namespace) or a valid namespace name.
+func checkNamespace(ns string) error {
+	if ns == "" {
+		return nil
+	}
+	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+		return fmt.Errorf("namespace %q is not a valid namespace name: %s", ns, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// checkRange rejects v outside [lo, hi], naming the argument.
+func checkRange(field string, v, lo, hi int) error {
+	if v < lo || v > hi {
+		return fmt.Errorf("%s must be between %d and %d, got %d", field, lo, hi, v)
+	}
+	return nil
+}
+
+// orDefault returns def for the zero value: optional integer arguments use
+// 0 for "not given".
+func orDefault(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// timeoutFor turns an optional timeout_seconds into a duration.
+func timeoutFor(seconds int) time.Duration {
+	return time.Duration(orDefault(seconds, defaultTimeoutSeconds)) * time.Second
+}
+
+// boolOr reads an optional boolean whose default is not false.
+func boolOr(p *bool, def bool) bool {
+	if p == nil {
+		return def
+	}
+	return *p
+}

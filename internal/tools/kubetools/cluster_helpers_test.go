@@ -1,0 +1,154 @@
+package kubetools
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/opsagent/opsagent/internal/kube"
+	"github.com/opsagent/opsagent/internal/testcluster"
+	"github.com/opsagent/opsagent/internal/tools"
+)
+
+// clusterEnv is one test's namespace on the test cluster, the clients the
+// tools run with (defaulting to that namespace) and a gate over the tools.
+type clusterEnv struct {
+	*testcluster.Env
+	c    *kube.Clients
+	gate *tools.Gate
+}
+
+// newClusterEnv gives the test its own namespace and a gate that approves
+// writes (--yes) but not destructive actions.
+func newClusterEnv(t *testing.T) *clusterEnv {
+	t.Helper()
+	env := testcluster.New(t)
+	c, err := kube.NewClients(env.Getter())
+	if err != nil {
+		t.Fatalf("clients: %v", err)
+	}
+	return &clusterEnv{Env: env, c: c, gate: &tools.Gate{
+		Registry: tools.NewRegistry(New(c)...),
+		Approver: &tools.Policy{AssumeYes: true},
+	}}
+}
+
+// call runs a tool through the gate with args marshalled from v.
+func (e *clusterEnv) call(t *testing.T, tool string, v any) *tools.Record {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.gate.Call(t.Context(), tool, raw)
+}
+
+// mustCall runs a tool and fails the test if it fails.
+func (e *clusterEnv) mustCall(t *testing.T, tool string, v any) *tools.Record {
+	t.Helper()
+	rec := e.call(t, tool, v)
+	if rec.Err() != nil {
+		t.Fatalf("%s %v: %v", tool, v, rec.Err())
+	}
+	return rec
+}
+
+type deploySpec struct {
+	name     string
+	labels   map[string]string
+	replicas int32
+	image    string
+	// containers, if set, replaces the single "app" container.
+	containers []corev1.Container
+	env        []corev1.EnvVar
+}
+
+// createDeployment creates a Deployment whose pods select on app=<name>
+// plus the given labels, and waits until its pods are ready.
+func (e *clusterEnv) createDeployment(t *testing.T, s deploySpec) *appsv1.Deployment {
+	t.Helper()
+	if s.image == "" {
+		s.image = "registry.example/web:1.0"
+	}
+	labels := map[string]string{"app": s.name}
+	for k, v := range s.labels {
+		labels[k] = v
+	}
+	containers := s.containers
+	if containers == nil {
+		containers = []corev1.Container{{Name: "app", Image: s.image, Env: s.env}}
+	}
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: s.name, Labels: labels},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(s.replicas),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": s.name}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec:       corev1.PodSpec{Containers: containers, TerminationGracePeriodSeconds: ptr.To[int64](0)},
+			},
+		},
+	}
+	d, err := e.Client.AppsV1().Deployments(e.Namespace).Create(t.Context(), d, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("create deployment %s: %v", s.name, err)
+	}
+	e.waitDeployment(t, s.name, s.replicas)
+	return d
+}
+
+// waitDeployment waits until the deployment's rollout is done with want
+// ready replicas, checked directly against the API (not through the tools).
+func (e *clusterEnv) waitDeployment(t *testing.T, name string, want int32) *appsv1.Deployment {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	var last string
+	for {
+		d, err := e.Client.AppsV1().Deployments(e.Namespace).Get(ctx, name, metav1.GetOptions{})
+		if err == nil {
+			p := deploymentProgress(d)
+			if p.Done && d.Status.ReadyReplicas == want {
+				return d
+			}
+			last = p.Message
+		} else {
+			last = err.Error()
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("deployment %s did not get %d ready replicas in time: %s", name, want, last)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+func (e *clusterEnv) getDeployment(t *testing.T, name string) *appsv1.Deployment {
+	t.Helper()
+	d, err := e.Client.AppsV1().Deployments(e.Namespace).Get(t.Context(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get deployment %s: %v", name, err)
+	}
+	return d
+}
+
+// resultAs converts a record's result to T through JSON, as a model or the
+// -o json output would see it.
+func resultAs[T any](t *testing.T, rec *tools.Record) T {
+	t.Helper()
+	var out T
+	b, err := json.Marshal(rec.Result)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("result %s: %v", b, err)
+	}
+	return out
+}

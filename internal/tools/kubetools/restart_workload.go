@@ -1,0 +1,136 @@
+package kubetools
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/opsagent/opsagent/internal/kube"
+	"github.com/opsagent/opsagent/internal/tools"
+)
+
+// RestartWorkloadArgs are restart_workload's arguments.
+type RestartWorkloadArgs struct {
+	Kind           string `json:"kind,omitempty" enum:"deployment,statefulset,daemonset" description:"Kind of the workload; leave out to search deployments, then statefulsets, then daemonsets"`
+	Name           string `json:"name" description:"Name of the workload; a short name such as backend also finds todo-chatbot-backend"`
+	Namespace      string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
+	Wait           *bool  `json:"wait,omitempty" description:"Wait for the restart to roll out (default true)"`
+	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"How long to wait at most (default 120, max 1800)"`
+}
+
+// Validate implements tools.Validator.
+func (a RestartWorkloadArgs) Validate() error {
+	if _, err := parseWorkloadKind(a.Kind, rolloutKinds); err != nil {
+		return err
+	}
+	if err := checkName("name", a.Name); err != nil {
+		return err
+	}
+	if err := checkNamespace(a.Namespace); err != nil {
+		return err
+	}
+	return checkRange("timeout_seconds", a.TimeoutSeconds, 0, maxTimeoutSeconds)
+}
+
+// RestartResult reports a rollout restart.
+type RestartResult struct {
+	Workload       string `json:"workload"`
+	Namespace      string `json:"namespace"`
+	RestartedAt    string `json:"restartedAt"`
+	RevisionBefore string `json:"revisionBefore"`
+	RevisionAfter  string `json:"revisionAfter,omitempty"`
+	*RolloutOutcome
+	Message string `json:"message"`
+}
+
+// RestartWorkload declares restart_workload.
+func RestartWorkload(c *kube.Clients) tools.Tool {
+	return tools.Define(NameRestartWorkload,
+		"Restart a deployment, statefulset or daemonset the way kubectl rollout restart does (pods are replaced following the rollout strategy, no downtime for multi-replica workloads), then wait for the rollout.",
+		tools.Write,
+		func(ctx context.Context, a RestartWorkloadArgs) (tools.Action, error) {
+			return prepareRestart(ctx, c, a)
+		})
+}
+
+func prepareRestart(ctx context.Context, c *kube.Clients, a RestartWorkloadArgs) (tools.Action, error) {
+	kind, _ := parseWorkloadKind(a.Kind, rolloutKinds) // checked by Validate
+	ns := namespaceFor(c, a.Namespace)
+	ref, err := resolveWorkload(ctx, c, ns, kind, a.Name, rolloutKinds)
+	if err != nil {
+		return nil, err
+	}
+	w, err := getWorkload(ctx, c, ref)
+	if err != nil {
+		return nil, err
+	}
+	if w.deploy != nil && w.deploy.Spec.Paused {
+		return nil, fmt.Errorf("%s is paused, so a restart would not roll out; resume it first (kubectl rollout resume %s -n %s)", ref.describe(), ref, ns)
+	}
+	before := w.revision()
+	p := w.progress()
+	plan := tools.Preview{
+		Summary: fmt.Sprintf("%s: rollout restart (revision %s, %d/%d ready)", ref.describe(), before, p.Ready, p.Desired),
+		Diff:    fmt.Sprintf("sets pod template annotation %s to the current time; the %s controller then replaces every pod", restartedAtAnnotation, ref.Kind),
+	}
+	rv := w.meta().ResourceVersion
+	apply := func(ctx context.Context) (any, error) {
+		at := time.Now().UTC().Format(time.RFC3339)
+		patch, err := restartPatch(rv, at)
+		if err != nil {
+			return nil, err
+		}
+		if err := patchWorkload(ctx, c, ref, patch); err != nil {
+			if apierrors.IsConflict(err) {
+				return nil, fmt.Errorf("%w: %s changed since you approved; re-run to see the new state", tools.ErrConflict, ref.describe())
+			}
+			return nil, fmt.Errorf("restart %s: %w", ref.describe(), err)
+		}
+		res := &RestartResult{Workload: ref.String(), Namespace: ns, RestartedAt: at, RevisionBefore: before}
+		res.Message = fmt.Sprintf("%s restarted; not waiting for the rollout (rollout_status follows it)", ref.describe())
+		if boolOr(a.Wait, true) {
+			if res.RolloutOutcome, err = waitRollout(ctx, c, ref, timeoutFor(a.TimeoutSeconds), rolledOut); err != nil {
+				return res, err
+			}
+			res.Message = "restarted; " + rolloutMessage(ref, res.RolloutOutcome, timeoutFor(a.TimeoutSeconds).String())
+		}
+		if w, err := getWorkload(ctx, c, ref); err == nil {
+			res.RevisionAfter = w.revision()
+		}
+		return res, nil
+	}
+	return tools.Mutation{Plan: plan, Apply: apply}, nil
+}
+
+// restartPatch is kubectl's rollout restart patch plus the resourceVersion
+// that was previewed: a patch that names a resourceVersion is applied only
+// if the object still has it, so a concurrent change fails with a conflict.
+func restartPatch(resourceVersion, at string) ([]byte, error) {
+	return json.Marshal(map[string]any{
+		"metadata": map[string]any{"resourceVersion": resourceVersion},
+		"spec": map[string]any{"template": map[string]any{"metadata": map[string]any{
+			"annotations": map[string]string{restartedAtAnnotation: at},
+		}}},
+	})
+}
+
+func patchWorkload(ctx context.Context, c *kube.Clients, ref workloadRef, patch []byte) error {
+	apps, opts := c.Typed.AppsV1(), metav1.PatchOptions{}
+	var err error
+	switch ref.Kind {
+	case kindDeployment:
+		_, err = apps.Deployments(ref.Namespace).Patch(ctx, ref.Name, types.StrategicMergePatchType, patch, opts)
+	case kindStatefulSet:
+		_, err = apps.StatefulSets(ref.Namespace).Patch(ctx, ref.Name, types.StrategicMergePatchType, patch, opts)
+	case kindDaemonSet:
+		_, err = apps.DaemonSets(ref.Namespace).Patch(ctx, ref.Name, types.StrategicMergePatchType, patch, opts)
+	default:
+		err = fmt.Errorf("unsupported workload kind %q", ref.Kind)
+	}
+	return err
+}

@@ -1,0 +1,162 @@
+package kubetools
+
+import (
+	"context"
+	"fmt"
+
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/opsagent/opsagent/internal/kube"
+	"github.com/opsagent/opsagent/internal/tools"
+)
+
+// scaleKinds are the workloads with a replica count.
+var scaleKinds = []workloadKind{kindDeployment, kindStatefulSet}
+
+// maxReplicas bounds scale requests. Nothing an agent is asked to do needs
+// more, and a typo (or a model) asking for 10^9 must never reach the API.
+const maxReplicas = 1000
+
+// ScaleWorkloadArgs are scale_workload's arguments.
+type ScaleWorkloadArgs struct {
+	Kind           string `json:"kind,omitempty" enum:"deployment,statefulset" description:"Kind of the workload; leave out to search deployments, then statefulsets"`
+	Name           string `json:"name" description:"Name of the workload; a short name such as backend also finds todo-chatbot-backend"`
+	Namespace      string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
+	Replicas       int    `json:"replicas" description:"Desired number of replicas, 0 to 1000"`
+	Wait           *bool  `json:"wait,omitempty" description:"Wait until the desired replicas are ready (default true)"`
+	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"How long to wait at most (default 120, max 1800)"`
+}
+
+// Validate implements tools.Validator.
+func (a ScaleWorkloadArgs) Validate() error {
+	if _, err := parseWorkloadKind(a.Kind, scaleKinds); err != nil {
+		return err
+	}
+	if err := checkName("name", a.Name); err != nil {
+		return err
+	}
+	if err := checkNamespace(a.Namespace); err != nil {
+		return err
+	}
+	if err := checkRange("replicas", a.Replicas, 0, maxReplicas); err != nil {
+		return fmt.Errorf("%w; nothing was changed", err)
+	}
+	return checkRange("timeout_seconds", a.TimeoutSeconds, 0, maxTimeoutSeconds)
+}
+
+// ScaleResult reports a scale and whether the workload got there.
+type ScaleResult struct {
+	Workload  string `json:"workload"`
+	Namespace string `json:"namespace"`
+	Before    int32  `json:"before"`
+	After     int32  `json:"after"`
+	*RolloutOutcome
+	Message string `json:"message"`
+}
+
+// ScaleWorkload declares scale_workload.
+func ScaleWorkload(c *kube.Clients) tools.Tool {
+	return tools.Define(NameScaleWorkload,
+		"Scale a deployment or statefulset to a number of replicas (0-1000), then wait until that many are ready. The change is previewed from the live object and refused if the object changes before it is applied.",
+		tools.Write,
+		func(ctx context.Context, a ScaleWorkloadArgs) (tools.Action, error) { return prepareScale(ctx, c, a) })
+}
+
+func prepareScale(ctx context.Context, c *kube.Clients, a ScaleWorkloadArgs) (tools.Action, error) {
+	kind, _ := parseWorkloadKind(a.Kind, scaleKinds) // checked by Validate
+	ns := namespaceFor(c, a.Namespace)
+	ref, err := resolveWorkload(ctx, c, ns, kind, a.Name, scaleKinds)
+	if err != nil {
+		return nil, err
+	}
+	scale, err := getScale(ctx, c, ref)
+	if err != nil {
+		return nil, err
+	}
+	before, after := scale.Spec.Replicas, int32(a.Replicas)
+	plan := tools.Preview{Summary: fmt.Sprintf("%s: replicas %d → %d", ref.describe(), before, after)}
+	if before == after {
+		plan = tools.Preview{Summary: fmt.Sprintf("%s already has %d replicas", ref.describe(), after), NoChange: true}
+	}
+	if hpa := autoscalerFor(ctx, c, ref); hpa != "" {
+		plan.Diff = hpa
+	}
+	apply := func(ctx context.Context) (any, error) {
+		// scale still carries the resourceVersion that was previewed, so
+		// the API refuses the update if anything changed since.
+		scale.Spec.Replicas = after
+		if _, err := updateScale(ctx, c, ref, scale); err != nil {
+			if apierrors.IsConflict(err) {
+				return nil, fmt.Errorf("%w: %s changed since you approved; re-run to see the new state", tools.ErrConflict, ref.describe())
+			}
+			return nil, fmt.Errorf("scale %s to %d: %w", ref.describe(), after, err)
+		}
+		res := &ScaleResult{Workload: ref.String(), Namespace: ns, Before: before, After: after}
+		if !boolOr(a.Wait, true) {
+			res.Message = fmt.Sprintf("%s scaled from %d to %d replicas; not waiting for them (rollout_status checks progress)", ref.describe(), before, after)
+			return res, nil
+		}
+		timeout := timeoutFor(a.TimeoutSeconds)
+		res.RolloutOutcome, err = waitRollout(ctx, c, ref, timeout, func(p RolloutProgress) bool {
+			return p.Done && p.Ready == after
+		})
+		if err != nil {
+			return res, err
+		}
+		p := res.Progress
+		if res.Converged {
+			res.Message = fmt.Sprintf("%s scaled from %d to %d replicas; %d/%d ready after %s", ref.describe(), before, after, p.Ready, after, res.Elapsed)
+		} else {
+			res.Message = fmt.Sprintf("%s scaled from %d to %d replicas, but only %d/%d are ready after %s (%s); the pods below show why",
+				ref.describe(), before, after, p.Ready, after, timeout, p.Message)
+		}
+		return res, nil
+	}
+	return tools.Mutation{Plan: plan, Apply: apply}, nil
+}
+
+func getScale(ctx context.Context, c *kube.Clients, ref workloadRef) (*autoscalingv1.Scale, error) {
+	var (
+		s   *autoscalingv1.Scale
+		err error
+	)
+	switch ref.Kind {
+	case kindDeployment:
+		s, err = c.Typed.AppsV1().Deployments(ref.Namespace).GetScale(ctx, ref.Name, metav1.GetOptions{})
+	case kindStatefulSet:
+		s, err = c.Typed.AppsV1().StatefulSets(ref.Namespace).GetScale(ctx, ref.Name, metav1.GetOptions{})
+	default:
+		return nil, fmt.Errorf("%w: %s cannot be scaled; only deployments and statefulsets have replicas", tools.ErrInvalidArgs, ref.Kind)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the scale of %s: %w", ref.describe(), err)
+	}
+	return s, nil
+}
+
+func updateScale(ctx context.Context, c *kube.Clients, ref workloadRef, s *autoscalingv1.Scale) (*autoscalingv1.Scale, error) {
+	if ref.Kind == kindStatefulSet {
+		return c.Typed.AppsV1().StatefulSets(ref.Namespace).UpdateScale(ctx, ref.Name, s, metav1.UpdateOptions{})
+	}
+	return c.Typed.AppsV1().Deployments(ref.Namespace).UpdateScale(ctx, ref.Name, s, metav1.UpdateOptions{})
+}
+
+// autoscalerFor warns when a HorizontalPodAutoscaler manages the workload:
+// it will move the replica count back within its bounds. A failed lookup
+// only loses the warning.
+func autoscalerFor(ctx context.Context, c *kube.Clients, ref workloadRef) string {
+	l, err := c.Typed.AutoscalingV2().HorizontalPodAutoscalers(ref.Namespace).List(ctx, metav1.ListOptions{Limit: maxListLimit})
+	if err != nil {
+		return ""
+	}
+	for _, h := range l.Items {
+		t := h.Spec.ScaleTargetRef
+		if t.Kind == ref.Kind.title() && t.Name == ref.Name {
+			return fmt.Sprintf("note: HorizontalPodAutoscaler %s manages %s (min %d, max %d) and may change the replica count back",
+				h.Name, ref.String(), replicasOr1(h.Spec.MinReplicas), h.Spec.MaxReplicas)
+		}
+	}
+	return ""
+}
