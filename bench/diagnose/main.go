@@ -1,0 +1,493 @@
+// Command diagnose-bench measures `opsagent diagnose -A` on a large cluster:
+// wall time, API requests and memory, against two baselines in the same run:
+//
+//   - per-namespace: the same analyzers, but listing every kind once per
+//     namespace (what a loop over `diagnose -n NS` costs);
+//   - per-object: what a describe-style tool does, listing pods once and then
+//     reading each pod's events and owners one request at a time.
+//
+// It is a program, not a test: it needs a big sandbox of its own, e.g.
+//
+//	go build -o /tmp/opsagent ./cmd/opsagent
+//	/tmp/opsagent sandbox up --name bench --nodes 50 --node-pods 110
+//	go run ./bench/diagnose -kubeconfig ~/.local/state/opsagent/sandbox/bench/kubeconfig -seed
+//	go run ./bench/diagnose -kubeconfig ~/.local/state/opsagent/sandbox/bench/kubeconfig -runs 10
+//	/tmp/opsagent sandbox down --name bench --purge
+//
+// -seed creates 50 namespaces of 100 pods each (5,000), 5% of them failing
+// in varied ways through the sandbox's failure simulation, and waits until
+// the simulation has acted on them.
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/opsagent/opsagent/internal/diagnose"
+)
+
+// Shape of the seeded cluster.
+const (
+	namespaces      = 50
+	podsPerNS       = 100
+	webReplicas     = 10
+	brokenReplicas  = 2
+	failingBarePods = 3
+	nsPrefix        = "bench-"
+	simLabel        = "sim.opsagent.dev/state"
+)
+
+func main() {
+	kubeconfig := flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the benchmark sandbox")
+	seed := flag.Bool("seed", false, "create the 5,000-pod workload first")
+	cleanup := flag.Bool("cleanup", false, "delete the benchmark namespaces and exit")
+	runs := flag.Int("runs", 5, "measured runs of each approach (0: only seed or clean up)")
+	naive := flag.Bool("naive", true, "also run the per-object baseline (thousands of requests)")
+	logConcurrency := flag.Int("log-concurrency", 0, "log reads at once (default: diagnose's, 8)")
+	flag.Parse()
+	if err := run(*kubeconfig, *seed, *cleanup, *runs, *naive, *logConcurrency); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+}
+
+// counter counts API requests by kind through a wrapping RoundTripper.
+type counter struct{ lists, logs, other, bytes atomic.Int64 }
+
+func (c *counter) wrap(cfg *rest.Config) *rest.Config {
+	cfg = rest.CopyConfig(cfg)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return rtFunc(func(r *http.Request) (*http.Response, error) {
+			switch {
+			case strings.HasSuffix(r.URL.Path, "/log"):
+				c.logs.Add(1)
+			case r.Method == http.MethodGet && isList(r.URL.Path):
+				c.lists.Add(1)
+			default:
+				c.other.Add(1)
+			}
+			resp, err := rt.RoundTrip(r)
+			if err == nil {
+				resp.Body = &countingBody{ReadCloser: resp.Body, n: &c.bytes}
+			}
+			return resp, err
+		})
+	})
+	return cfg
+}
+
+// countingBody counts the bytes of a response body as they are read.
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+
+func (c *counter) reset() { c.lists.Store(0); c.logs.Store(0); c.other.Store(0); c.bytes.Store(0) }
+
+func (c *counter) api() int64 { return c.lists.Load() + c.other.Load() }
+
+// isList tells a collection URL (…/pods) from an object URL (…/pods/NAME).
+func isList(path string) bool {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	base := 3 // /apis/GROUP/VERSION/...
+	if len(parts) > 0 && parts[0] == "api" {
+		base = 2 // /api/v1/...
+	}
+	if len(parts) <= base {
+		return false
+	}
+	rest := parts[base:]
+	if rest[0] == "namespaces" && len(rest) >= 3 {
+		rest = rest[2:]
+	}
+	return len(rest) == 1
+}
+
+type rtFunc func(*http.Request) (*http.Response, error)
+
+func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func run(kubeconfig string, seed, cleanup bool, runs int, naive bool, logConcurrency int) error {
+	if kubeconfig == "" {
+		return errors.New("give -kubeconfig (the benchmark sandbox's)")
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	admin := rest.CopyConfig(cfg)
+	admin.QPS, admin.Burst = 500, 1000
+	client, err := kubernetes.NewForConfig(admin)
+	if err != nil {
+		return err
+	}
+	if cleanup {
+		return deleteNamespaces(ctx, client)
+	}
+	if seed {
+		if err := seedCluster(ctx, client); err != nil {
+			return err
+		}
+	}
+	if runs <= 0 {
+		return nil
+	}
+	pods, err := client.CoreV1().Pods("").List(ctx, metav1.ListOptions{ResourceVersion: "0"})
+	if err != nil {
+		return err
+	}
+	nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("cluster: %d nodes, %d pods; %d CPUs for this process (GOMAXPROCS %d)\n\n", len(nodes.Items), len(pods.Items), runtime.NumCPU(), runtime.GOMAXPROCS(0))
+
+	var c counter
+	// A new Diagnoser per run, as each CLI invocation has: a client-side
+	// rate limiter (50 QPS, burst 100) shared across back-to-back runs would
+	// measure the limiter, not the diagnosis.
+	fresh := func(o diagnose.Options) func() (*diagnose.Report, error) {
+		return func() (*diagnose.Report, error) {
+			d, err := diagnose.NewForConfig(c.wrap(cfg), "bench")
+			if err != nil {
+				return nil, err
+			}
+			return d.Diagnose(ctx, o)
+		}
+	}
+	d, err := diagnose.NewForConfig(c.wrap(cfg), "bench")
+	if err != nil {
+		return err
+	}
+	all := diagnose.Options{AllNamespaces: true, Logs: diagnose.LogOptions{Concurrency: logConcurrency}}
+
+	fmt.Println("diagnose -A (lists once per kind, protobuf, logs of up to 30 failing containers):")
+	best, err := measure(runs, &c, fresh(all))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  findings: %d critical, %d warning in %d groups; %d pods checked\n\n", best.Summary.Critical, best.Summary.Warning, best.Summary.Groups, best.Summary.Checked["Pod"])
+
+	fmt.Println("diagnose -A without log reads (the API cost alone):")
+	noLogs := all
+	noLogs.Logs.Disabled = true
+	if _, err := measure(runs, &c, fresh(noLogs)); err != nil {
+		return err
+	}
+
+	fmt.Println("\nsame, JSON instead of protobuf:")
+	jsonCfg := c.wrap(cfg)
+	jsonCfg.QPS, jsonCfg.Burst = diagnoseQPS(cfg)
+	// client-go's typed clients ask for protobuf by default; force JSON.
+	jsonCfg.ContentType, jsonCfg.AcceptContentTypes = "application/json", "application/json"
+	if _, err := measure(runs, &c, func() (*diagnose.Report, error) {
+		jc, err := kubernetes.NewForConfig(jsonCfg)
+		if err != nil {
+			return nil, err
+		}
+		return diagnose.NewForClient(jc, "bench-json").Diagnose(ctx, noLogs)
+	}); err != nil {
+		return err
+	}
+
+	fmt.Println("\nbaseline per-namespace: the same analyzers once per namespace:")
+	if _, err := measure(max(1, runs/2), &c, func() (*diagnose.Report, error) { return perNamespace(ctx, client, d) }); err != nil {
+		return err
+	}
+
+	if naive {
+		fmt.Println("\nbaseline per-object: list pods, then each pod's events and owners one by one (QPS 500):")
+		nc := c.wrap(admin)
+		nclient, err := kubernetes.NewForConfig(nc)
+		if err != nil {
+			return err
+		}
+		if _, err := measure(1, &c, func() (*diagnose.Report, error) { return nil, perObject(ctx, nclient) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func diagnoseQPS(cfg *rest.Config) (float32, int) {
+	return max(cfg.QPS, 50), max(cfg.Burst, 100)
+}
+
+// measure runs f once to warm up, then runs times, and prints the median and
+// best wall time, the requests of one run and the memory it allocated.
+func measure(runs int, c *counter, f func() (*diagnose.Report, error)) (*diagnose.Report, error) {
+	if _, err := f(); err != nil { // warm-up: connections, discovery
+		return nil, err
+	}
+	var (
+		times       []time.Duration
+		rep         *diagnose.Report
+		lists, logs int64
+		api, read   int64
+		alloc, heap uint64
+	)
+	for range runs {
+		runtime.GC()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		c.reset()
+		start := time.Now()
+		r, err := f()
+		if err != nil {
+			return nil, err
+		}
+		times = append(times, time.Since(start))
+		runtime.ReadMemStats(&after)
+		rep, lists, logs, api, read = r, c.lists.Load(), c.logs.Load(), c.api(), c.bytes.Load()
+		alloc = max(alloc, after.TotalAlloc-before.TotalAlloc)
+		heap = max(heap, after.HeapAlloc)
+	}
+	slices.SortFunc(times, func(a, b time.Duration) int { return cmp.Compare(a, b) })
+	fmt.Printf("  wall: median %s, best %s over %d runs\n", times[len(times)/2].Round(time.Millisecond), times[0].Round(time.Millisecond), runs)
+	fmt.Printf("  API requests per run: %d (%d lists, %d other), log reads: %d; %.1f MiB received\n", api, lists, api-lists, logs, float64(read)/(1<<20))
+	fmt.Printf("  memory per run: %.0f MiB allocated, %.0f MiB heap in use at the end\n", float64(alloc)/(1<<20), float64(heap)/(1<<20))
+	return rep, nil
+}
+
+// perNamespace is the per-namespace baseline: list the namespaces, then run
+// the same diagnosis once per namespace, sequentially.
+func perNamespace(ctx context.Context, client kubernetes.Interface, d *diagnose.Diagnoser) (*diagnose.Report, error) {
+	nss, err := client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var last *diagnose.Report
+	for _, ns := range nss.Items {
+		r, err := d.Diagnose(ctx, diagnose.Options{Namespace: ns.Name, Logs: diagnose.LogOptions{Disabled: true}})
+		if err != nil {
+			return nil, err
+		}
+		last = r
+	}
+	return last, nil
+}
+
+// perObject is the describe-style baseline: pods once, then one events
+// request per pod and one GET per owner, 32 at a time.
+func perObject(ctx context.Context, client kubernetes.Interface) error {
+	pods, err := client.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	sem := make(chan struct{}, 32)
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			_, err := client.CoreV1().Events(p.Namespace).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.uid=" + string(p.UID)})
+			if err == nil {
+				if o := metav1.GetControllerOf(p); o != nil && o.Kind == "ReplicaSet" {
+					_, err = client.AppsV1().ReplicaSets(p.Namespace).Get(ctx, o.Name, metav1.GetOptions{})
+				}
+			}
+			if err != nil {
+				firstErr.CompareAndSwap(nil, err)
+			}
+		})
+	}
+	wg.Wait()
+	if err, ok := firstErr.Load().(error); ok {
+		return err
+	}
+	return nil
+}
+
+// failures rotate over the namespaces so that every kind of failure occurs.
+var failures = []string{"CrashLoopBackOff", "OOMKilled", "ImagePullBackOff", "Unready", "Error", "unschedulable", "missing-secret"}
+
+func seedCluster(ctx context.Context, c kubernetes.Interface) error {
+	start := time.Now()
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	var firstErr atomic.Value
+	do := func(f func() error) {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			if err := f(); err != nil && !apierrors.IsAlreadyExists(err) {
+				firstErr.CompareAndSwap(nil, err)
+			}
+		})
+	}
+	for i := range namespaces {
+		ns := fmt.Sprintf("%s%02d", nsPrefix, i)
+		if _, err := c.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return err
+		}
+	}
+	// The API refuses pods until a namespace's default ServiceAccount exists.
+	for i := range namespaces {
+		ns := fmt.Sprintf("%s%02d", nsPrefix, i)
+		for {
+			if _, err := c.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{}); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	for i := range namespaces {
+		ns := fmt.Sprintf("%s%02d", nsPrefix, i)
+		brokenState := failures[i%4] // a Deployment in crash loop, OOM, image pull or unready
+		do(func() error {
+			_, err := c.AppsV1().Deployments(ns).Create(ctx, deployment("web", webReplicas, ""), metav1.CreateOptions{})
+			return err
+		})
+		do(func() error {
+			_, err := c.AppsV1().Deployments(ns).Create(ctx, deployment("broken", brokenReplicas, brokenState), metav1.CreateOptions{})
+			return err
+		})
+		do(func() error {
+			_, err := c.CoreV1().Services(ns).Create(ctx, service("web", "web"), metav1.CreateOptions{})
+			return err
+		})
+		if i%10 == 0 {
+			do(func() error {
+				_, err := c.CoreV1().Services(ns).Create(ctx, service("api", "apii"), metav1.CreateOptions{})
+				return err
+			})
+		}
+		healthy := podsPerNS - webReplicas - brokenReplicas - failingBarePods
+		for j := range healthy {
+			do(func() error {
+				_, err := c.CoreV1().Pods(ns).Create(ctx, pod(fmt.Sprintf("worker-%03d", j), ""), metav1.CreateOptions{})
+				return err
+			})
+		}
+		for j := range failingBarePods {
+			state := failures[(i*failingBarePods+j)%len(failures)]
+			do(func() error {
+				_, err := c.CoreV1().Pods(ns).Create(ctx, pod(fmt.Sprintf("job-%d", j), state), metav1.CreateOptions{})
+				return err
+			})
+		}
+	}
+	wg.Wait()
+	if err, ok := firstErr.Load().(error); ok {
+		return err
+	}
+	fmt.Printf("seeded %d namespaces in %s; waiting for the simulation\n", namespaces, time.Since(start).Round(time.Second))
+	for {
+		pods, err := c.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: "bench"})
+		if err != nil {
+			return err
+		}
+		settled := 0
+		for _, p := range pods.Items {
+			if p.Status.Phase != corev1.PodPending || len(p.Status.ContainerStatuses) > 0 || len(p.Status.Conditions) > 0 && p.Spec.NodeName == "" {
+				settled++
+			}
+		}
+		fmt.Printf("  %d/%d pods settled\n", settled, namespaces*podsPerNS)
+		if settled >= namespaces*podsPerNS {
+			break
+		}
+		time.Sleep(5 * time.Second)
+	}
+	fmt.Printf("seeded and settled in %s\n\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+func podSpec(state string) corev1.PodSpec {
+	zero := int64(0)
+	c := corev1.Container{Name: "app", Image: "ghcr.io/acme/app:1.0", Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("32Mi")},
+			Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")}}}
+	switch state {
+	case "unschedulable":
+		c.Resources.Requests[corev1.ResourceCPU] = resource.MustParse("100")
+	case "missing-secret":
+		c.Env = []corev1.EnvVar{{Name: "TOKEN", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+			LocalObjectReference: corev1.LocalObjectReference{Name: "api-token"}, Key: "token"}}}}
+	case "Unready":
+		c.ReadinessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/ready", Port: intstr.FromString("http")}}}
+	}
+	spec := corev1.PodSpec{Containers: []corev1.Container{c}, TerminationGracePeriodSeconds: &zero}
+	if state == "Error" {
+		spec.RestartPolicy = corev1.RestartPolicyNever
+	}
+	return spec
+}
+
+func labels(app, state string) map[string]string {
+	l := map[string]string{"app": app, "bench": "true"}
+	switch state {
+	case "", "unschedulable", "missing-secret":
+	default:
+		l[simLabel] = state
+	}
+	return l
+}
+
+func pod(name, state string) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels("worker", state)}, Spec: podSpec(state)}
+}
+
+func deployment(name string, replicas int32, state string) *appsv1.Deployment {
+	return &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels(name, state)}, Spec: podSpec(state)},
+		},
+	}
+}
+
+func service(name, selector string) *corev1.Service {
+	return &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       corev1.ServiceSpec{Selector: map[string]string{"app": selector}, Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromString("http")}}},
+	}
+}
+
+func deleteNamespaces(ctx context.Context, c kubernetes.Interface) error {
+	nss, err := c.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	for _, ns := range nss.Items {
+		if strings.HasPrefix(ns.Name, nsPrefix) {
+			if err := c.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+				return err
+			}
+		}
+	}
+	return nil
+}
