@@ -41,11 +41,11 @@ func New(c *kube.Clients) []tools.Tool {
 
 // DiagnoseArgs are diagnose's arguments.
 type DiagnoseArgs struct {
-	Namespace     string   `json:"namespace,omitempty" description:"Namespace to check; defaults to the current namespace"`
-	AllNamespaces bool     `json:"all_namespaces,omitempty" description:"Check every namespace (kube-system, kube-public and kube-node-lease excepted), like kubectl -A"`
-	Selector      string   `json:"selector,omitempty" description:"Label selector the reported objects must match, e.g. app=backend"`
-	Kinds         []string `json:"kinds,omitempty" description:"Only these kinds: Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, Service, Ingress, PersistentVolumeClaim, Node, HorizontalPodAutoscaler, HelmRelease (short names like svc, pvc, hpa work). Default: all"`
-	Name          string   `json:"name,omitempty" description:"Only the problems of one workload or object, e.g. backend (also finds todo-backend and its pods)"`
+	Namespace     string   `json:"namespace,omitempty" description:"Namespace"`
+	AllNamespaces bool     `json:"all_namespaces,omitempty" description:"All namespaces"`
+	Selector      string   `json:"selector,omitempty" description:"Label selector"`
+	Kinds         []string `json:"kinds,omitempty" description:"Only these kinds (Pod, Deployment, Service, ...); default all"`
+	Name          string   `json:"name,omitempty" description:"Only this workload or object"`
 }
 
 // Validate implements tools.Validator.
@@ -71,7 +71,7 @@ func (a DiagnoseArgs) Validate() error {
 // Diagnose declares the diagnose tool.
 func Diagnose(c *kube.Clients) tools.Tool {
 	return tools.Define(NameDiagnose,
-		"Find what is wrong in a namespace or the whole cluster: crash loops, OOM kills, image pull errors, missing Secrets/ConfigMaps, unschedulable pods, failing probes, unavailable workloads, failed Jobs, Services without endpoints, broken Ingresses, pending volumes, unhealthy nodes, HPAs without metrics, failed Helm releases. Each finding has evidence (status, events, last log lines), a plain cause and concrete fix commands. Most severe first; at most 20 findings.",
+		"Find problems in a namespace or the cluster, each with evidence, cause and fix.",
 		tools.Read,
 		func(ctx context.Context, a DiagnoseArgs) (tools.Action, error) {
 			return tools.ReadResult(func(ctx context.Context) (any, error) { return runDiagnose(ctx, c, a) }), nil
@@ -97,8 +97,8 @@ func runDiagnose(ctx context.Context, c *kube.Clients, a DiagnoseArgs) (*diagnos
 
 // ExplainArgs are explain's arguments.
 type ExplainArgs struct {
-	Name      string `json:"name" description:"The pod or workload, e.g. backend, todo-backend or deployment/backend; short names find todo-backend or an object labelled app=backend"`
-	Kind      string `json:"kind,omitempty" enum:"pod,deployment,statefulset,daemonset,job,cronjob,replicaset" description:"Kind of the object; leave out to search pods and workloads"`
+	Name      string `json:"name" description:"Pod or workload name"`
+	Kind      string `json:"kind,omitempty" enum:"pod,deployment,statefulset,daemonset,job,cronjob,replicaset" description:"Kind (optional)"`
 	Namespace string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
 }
 
@@ -121,7 +121,7 @@ func (a ExplainArgs) Validate() error {
 // Explain declares the explain tool.
 func Explain(c *kube.Clients) tools.Tool {
 	return tools.Define(NameExplain,
-		"Explain why one pod or workload fails: its status, events, the previous log of crashing containers, the Secrets and ConfigMaps it references (and which are missing), its owner chain and rollout history (revisions and their images), then the cause and the fix.",
+		"Why one pod or workload fails: status, events, previous logs, config refs, rollout history, cause and fix.",
 		tools.Read,
 		func(ctx context.Context, a ExplainArgs) (tools.Action, error) {
 			return tools.ReadResult(func(ctx context.Context) (any, error) { return runExplain(ctx, c, a) }), nil

@@ -15,7 +15,7 @@ import (
 
 // DeletePodArgs are delete_pod's arguments.
 type DeletePodArgs struct {
-	Name      string `json:"name" description:"Name of the pod; a workload name is accepted when the workload has exactly one pod"`
+	Name      string `json:"name" description:"Pod name"`
 	Namespace string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
 }
 
@@ -41,7 +41,7 @@ type DeletePodResult struct {
 // DeletePod declares delete_pod.
 func DeletePod(c *kube.Clients) tools.Tool {
 	return tools.Define(NameDeletePod,
-		"Delete one pod. If a controller (deployment, statefulset, daemonset, job) owns it, a replacement is created; a bare pod is gone for good. Destructive: needs explicit permission.",
+		"Delete a pod (its controller recreates it). Destructive.",
 		tools.Destructive,
 		func(ctx context.Context, a DeletePodArgs) (tools.Action, error) { return prepareDeletePod(ctx, c, a) })
 }

@@ -17,9 +17,9 @@ import (
 
 // GetResourceArgs are get_resource's arguments.
 type GetResourceArgs struct {
-	Kind      string `json:"kind" description:"Kind of the object as kubectl names it: pod, deployment, statefulset, service, secret, configmap, node, pvc, ... (short names like po, deploy, svc work)"`
-	Name      string `json:"name" description:"Name of the object; a short name such as backend also finds todo-chatbot-backend or an object labelled app=backend"`
-	Namespace string `json:"namespace,omitempty" description:"Namespace of the object; defaults to the current namespace"`
+	Kind      string `json:"kind" description:"Kind as kubectl names it (pod, deploy, svc, ...)"`
+	Name      string `json:"name" description:"Object name"`
+	Namespace string `json:"namespace,omitempty" description:"Namespace"`
 }
 
 // Validate implements tools.Validator.
@@ -68,7 +68,7 @@ const maxDescribeEvents = 10
 // GetResource declares get_resource.
 func GetResource(c *kube.Clients) tools.Tool {
 	return tools.Define(NameGetResource,
-		"Describe one Kubernetes object like kubectl describe: for pods the container states with waiting/terminated reasons, exit codes and restarts; for workloads replicas, conditions, images and pods; for services endpoints; plus recent events. Secret values are never returned, only key names and sizes.",
+		"Describe one object (kubectl describe) with its events; Secret values are never shown.",
 		tools.Read,
 		func(ctx context.Context, a GetResourceArgs) (tools.Action, error) {
 			return tools.ReadResult(func(ctx context.Context) (any, error) { return getResource(ctx, c, a) }), nil

@@ -15,10 +15,10 @@ import (
 // ListEventsArgs are list_events' arguments.
 type ListEventsArgs struct {
 	Namespace    string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
-	Kind         string `json:"kind,omitempty" description:"Kind of the object whose events to show (pod, deployment, node, ...); needs name"`
-	Name         string `json:"name,omitempty" description:"Name of the object whose events to show; without kind it is looked up as a pod, then as a workload. Events are matched by the object's UID, so a deleted and re-created object's old events are not mixed in"`
+	Kind         string `json:"kind,omitempty" description:"Kind of the object (needs name)"`
+	Name         string `json:"name,omitempty" description:"Only events of this object"`
 	WarningsOnly bool   `json:"warnings_only,omitempty" description:"Only Warning events"`
-	Limit        int    `json:"limit,omitempty" description:"Maximum events to return, newest first (default 50, max 500)"`
+	Limit        int    `json:"limit,omitempty" description:"Max events (default 50)"`
 }
 
 // Validate implements tools.Validator.
@@ -51,7 +51,7 @@ type EventsResult struct {
 // ListEvents declares list_events.
 func ListEvents(c *kube.Clients) tools.Tool {
 	return tools.Define(NameListEvents,
-		"List recent Kubernetes events, newest first, for a namespace or for one object (matched by UID): scheduling failures, image pull errors, probe failures, OOM kills, scaling.",
+		"Recent events, newest first, of a namespace or one object.",
 		tools.Read,
 		func(ctx context.Context, a ListEventsArgs) (tools.Action, error) {
 			return tools.ReadResult(func(ctx context.Context) (any, error) { return listEvents(ctx, c, a) }), nil

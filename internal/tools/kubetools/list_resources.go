@@ -14,10 +14,10 @@ import (
 
 // ListResourcesArgs are list_resources' arguments.
 type ListResourcesArgs struct {
-	Kind          string `json:"kind" description:"What to list, as kubectl names it: pods, deployments, statefulsets, daemonsets, replicasets, jobs, cronjobs, services, ingresses, configmaps, secrets, pvc, pv, nodes, events, namespaces, hpa; singular and short names (po, deploy, svc, sts, ns) and any other served kind work too"`
-	Namespace     string `json:"namespace,omitempty" description:"Namespace to list in; defaults to the current namespace. Ignored for cluster-scoped kinds (nodes, pv, namespaces)"`
+	Kind          string `json:"kind" description:"Kind as kubectl names it: pods, deploy, svc, sts, pvc, nodes, ..."`
+	Namespace     string `json:"namespace,omitempty" description:"Namespace"`
 	AllNamespaces bool   `json:"all_namespaces,omitempty" description:"List across all namespaces (like kubectl -A)"`
-	Selector      string `json:"selector,omitempty" description:"Label selector, e.g. app=backend or tier in (web,api)"`
+	Selector      string `json:"selector,omitempty" description:"Label selector"`
 	Limit         int    `json:"limit,omitempty" description:"Maximum rows to return (default 50, max 500)"`
 }
 
@@ -52,7 +52,7 @@ type ListResult struct {
 // ListResources declares list_resources.
 func ListResources(c *kube.Clients) tools.Tool {
 	return tools.Define(NameListResources,
-		"List Kubernetes objects of one kind with the columns kubectl get shows (pods: ready, status such as CrashLoopBackOff, restarts, node; deployments: ready, up-to-date, available; services: type, cluster IP, ports). Secrets show only their type and key count.",
+		"List objects of one kind with kubectl get's columns.",
 		tools.Read,
 		func(ctx context.Context, a ListResourcesArgs) (tools.Action, error) {
 			return tools.ReadResult(func(ctx context.Context) (any, error) { return listResources(ctx, c, a) }), nil

@@ -17,11 +17,11 @@ import (
 
 // PodLogsArgs are pod_logs' arguments.
 type PodLogsArgs struct {
-	Name      string `json:"name" description:"A pod name, or a workload name (deployment, statefulset, daemonset; short names like backend work) whose most relevant pod is read: not-ready and most-restarted pods first"`
+	Name      string `json:"name" description:"Pod or workload name"`
 	Namespace string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
-	Container string `json:"container,omitempty" description:"Container to read; needed when the pod has several and no default container"`
-	Tail      int    `json:"tail,omitempty" description:"Number of most recent lines (default 100, max 2000)"`
-	Previous  bool   `json:"previous,omitempty" description:"Read the previous, crashed instance of the container (what kubectl logs --previous shows), e.g. for CrashLoopBackOff"`
+	Container string `json:"container,omitempty" description:"Container (if several)"`
+	Tail      int    `json:"tail,omitempty" description:"Lines (default 100, max 2000)"`
+	Previous  bool   `json:"previous,omitempty" description:"Logs of the previous (crashed) container"`
 }
 
 // Bounds for log reads.
@@ -64,7 +64,7 @@ type LogsResult struct {
 // PodLogs declares pod_logs.
 func PodLogs(c *kube.Clients) tools.Tool {
 	return tools.Define(NamePodLogs,
-		"Read the last lines of a container's log, of a pod or of a workload's most relevant pod (like kubectl logs --tail). Use previous=true for the crashed instance of a restarting container. Output is capped at 64 KiB.",
+		"Last log lines of a pod or a workload's pod (kubectl logs).",
 		tools.Read,
 		func(ctx context.Context, a PodLogsArgs) (tools.Action, error) {
 			return tools.ReadResult(func(ctx context.Context) (any, error) { return podLogs(ctx, c, a) }), nil

@@ -16,8 +16,8 @@ import (
 
 // RestartWorkloadArgs are restart_workload's arguments.
 type RestartWorkloadArgs struct {
-	Kind           string `json:"kind,omitempty" enum:"deployment,statefulset,daemonset" description:"Kind of the workload; leave out to search deployments, then statefulsets, then daemonsets"`
-	Name           string `json:"name" description:"Name of the workload; a short name such as backend also finds todo-chatbot-backend"`
+	Kind           string `json:"kind,omitempty" enum:"deployment,statefulset,daemonset" description:"Workload kind (optional)"`
+	Name           string `json:"name" description:"Workload name"`
 	Namespace      string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
 	Wait           *bool  `json:"wait,omitempty" description:"Wait for the restart to roll out (default true)"`
 	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"How long to wait at most (default 120, max 1800)"`
@@ -51,7 +51,7 @@ type RestartResult struct {
 // RestartWorkload declares restart_workload.
 func RestartWorkload(c *kube.Clients) tools.Tool {
 	return tools.Define(NameRestartWorkload,
-		"Restart a deployment, statefulset or daemonset the way kubectl rollout restart does (pods are replaced following the rollout strategy, no downtime for multi-replica workloads), then wait for the rollout.",
+		"Rolling restart of a workload (kubectl rollout restart).",
 		tools.Write,
 		func(ctx context.Context, a RestartWorkloadArgs) (tools.Action, error) {
 			return prepareRestart(ctx, c, a)

@@ -20,9 +20,9 @@ import (
 
 // RollbackDeploymentArgs are rollback_deployment's arguments.
 type RollbackDeploymentArgs struct {
-	Name           string `json:"name" description:"Name of the deployment; a short name such as backend also finds todo-chatbot-backend"`
+	Name           string `json:"name" description:"Deployment name"`
 	Namespace      string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
-	Revision       int    `json:"revision,omitempty" description:"Revision to roll back to (see get_resource on the deployment); 0 or absent means the previous revision"`
+	Revision       int    `json:"revision,omitempty" description:"Target revision (0 = previous)"`
 	Wait           *bool  `json:"wait,omitempty" description:"Wait for the rollback to roll out (default true)"`
 	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"How long to wait at most (default 120, max 1800)"`
 }
@@ -66,7 +66,7 @@ var rollbackSkippedAnnotations = []string{
 // RollbackDeployment declares rollback_deployment.
 func RollbackDeployment(c *kube.Clients) tools.Tool {
 	return tools.Define(NameRollbackDeployment,
-		"Roll a deployment back to its previous (or a given) revision like kubectl rollout undo: the pod template of that revision's ReplicaSet is restored. The preview shows the revision and image changes.",
+		"Roll a deployment back to a revision (kubectl rollout undo).",
 		tools.Write,
 		func(ctx context.Context, a RollbackDeploymentArgs) (tools.Action, error) {
 			return prepareRollback(ctx, c, a)

@@ -13,10 +13,10 @@ var rolloutKinds = []workloadKind{kindDeployment, kindStatefulSet, kindDaemonSet
 
 // RolloutStatusArgs are rollout_status' arguments.
 type RolloutStatusArgs struct {
-	Kind           string `json:"kind,omitempty" enum:"deployment,statefulset,daemonset" description:"Kind of the workload; leave out to search deployments, then statefulsets, then daemonsets"`
-	Name           string `json:"name" description:"Name of the workload; a short name such as backend also finds todo-chatbot-backend"`
+	Kind           string `json:"kind,omitempty" enum:"deployment,statefulset,daemonset" description:"Workload kind (optional)"`
+	Name           string `json:"name" description:"Workload name"`
 	Namespace      string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
-	Wait           *bool  `json:"wait,omitempty" description:"Wait for the rollout to finish (default true); false only reports the current state"`
+	Wait           *bool  `json:"wait,omitempty" description:"Wait for completion (default true)"`
 	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"How long to wait at most (default 120, max 1800)"`
 }
 
@@ -46,7 +46,7 @@ type RolloutStatusResult struct {
 // RolloutStatus declares rollout_status.
 func RolloutStatus(c *kube.Clients) tools.Tool {
 	return tools.Define(NameRolloutStatus,
-		"Wait (bounded) for a deployment, statefulset or daemonset rollout to finish, like kubectl rollout status; reports progress, ProgressDeadlineExceeded and the pods that are not ready.",
+		"Rollout progress of a workload (kubectl rollout status).",
 		tools.Read,
 		func(ctx context.Context, a RolloutStatusArgs) (tools.Action, error) {
 			return tools.ReadResult(func(ctx context.Context) (any, error) { return rolloutStatus(ctx, c, a) }), nil

@@ -21,11 +21,11 @@ const maxReplicas = 1000
 
 // ScaleWorkloadArgs are scale_workload's arguments.
 type ScaleWorkloadArgs struct {
-	Kind           string `json:"kind,omitempty" enum:"deployment,statefulset" description:"Kind of the workload; leave out to search deployments, then statefulsets"`
-	Name           string `json:"name" description:"Name of the workload; a short name such as backend also finds todo-chatbot-backend"`
+	Kind           string `json:"kind,omitempty" enum:"deployment,statefulset" description:"Workload kind (optional)"`
+	Name           string `json:"name" description:"Workload name"`
 	Namespace      string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
 	Replicas       int    `json:"replicas" description:"Desired number of replicas, 0 to 1000"`
-	Wait           *bool  `json:"wait,omitempty" description:"Wait until the desired replicas are ready (default true)"`
+	Wait           *bool  `json:"wait,omitempty" description:"Wait until ready (default true)"`
 	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"How long to wait at most (default 120, max 1800)"`
 }
 
@@ -59,7 +59,7 @@ type ScaleResult struct {
 // ScaleWorkload declares scale_workload.
 func ScaleWorkload(c *kube.Clients) tools.Tool {
 	return tools.Define(NameScaleWorkload,
-		"Scale a deployment or statefulset to a number of replicas (0-1000), then wait until that many are ready. The change is previewed from the live object and refused if the object changes before it is applied.",
+		"Scale a deployment or statefulset (0-1000 replicas) and wait until ready.",
 		tools.Write,
 		func(ctx context.Context, a ScaleWorkloadArgs) (tools.Action, error) { return prepareScale(ctx, c, a) })
 }
