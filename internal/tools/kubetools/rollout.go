@@ -131,9 +131,13 @@ type RolloutOutcome struct {
 	NotReadyPods []Row `json:"notReadyPods,omitempty"`
 }
 
-// pollInterval is how often waits re-read the workload. kwok and small
-// clusters converge in about a second; real ones in tens of seconds.
-const pollInterval = 500 * time.Millisecond
+// Waits re-read the workload quickly at first (kwok and small clusters
+// converge within a second) and back off to pollInterval for real rollouts
+// that take tens of seconds, so a short wait is not rounded up to a tick.
+const (
+	firstPoll    = 50 * time.Millisecond
+	pollInterval = 500 * time.Millisecond
+)
 
 // maxNotReadyPods bounds the pods listed when a wait did not converge.
 const maxNotReadyPods = 5
@@ -145,8 +149,7 @@ func waitRollout(ctx context.Context, c *kube.Clients, ref workloadRef, timeout 
 	start := time.Now()
 	waitCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	tick := time.NewTicker(pollInterval)
-	defer tick.Stop()
+	delay := firstPoll
 	out := &RolloutOutcome{Waited: true}
 loop:
 	for {
@@ -168,8 +171,9 @@ loop:
 		select {
 		case <-waitCtx.Done():
 			break loop
-		case <-tick.C:
+		case <-time.After(delay):
 		}
+		delay = min(delay*2, pollInterval)
 	}
 	out.Elapsed = time.Since(start).Round(time.Second).String()
 	if err := ctx.Err(); err != nil {
