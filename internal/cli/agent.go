@@ -27,6 +27,7 @@ import (
 	"github.com/opsagent/opsagent/internal/tools"
 	"github.com/opsagent/opsagent/internal/tools/diagtools"
 	"github.com/opsagent/opsagent/internal/tools/kubetools"
+	"github.com/opsagent/opsagent/internal/tools/releasetools"
 )
 
 // Output formats of the agent command.
@@ -85,7 +86,7 @@ func NewAgentOptions(g *GlobalOptions, streams genericiooptions.IOStreams) *Agen
 // clusterTools is the registry every request can reach. Helm and diagnose
 // tools are appended here as they land.
 func clusterTools(c *kube.Clients) []tools.Tool {
-	return slices.Concat(kubetools.New(c), diagtools.New(c))
+	return slices.Concat(kubetools.New(c), diagtools.New(c), releasetools.New(c.Getter, c.Namespace))
 }
 
 // addAgentCommand makes the root command run the agent on its arguments.

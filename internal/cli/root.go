@@ -94,6 +94,12 @@ onto the same tools. Every change is previewed and needs approval.`,
 		NewCmdSandbox(streams),
 		NewCmdDiagnose(g, streams),
 		NewCmdExplain(g, streams),
+		NewCmdInstall(g, streams),
+		NewCmdStatus(g, streams),
+		NewCmdHistory(g, streams),
+		NewCmdRollback(g, streams),
+		NewCmdUninstall(g, streams),
+		NewCmdPreflight(g, streams),
 	)
 	return cmd
 }

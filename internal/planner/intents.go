@@ -3,6 +3,7 @@ package planner
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -34,6 +35,7 @@ const (
 	helmHistory  = "helm_history"
 	helmRollback = "helm_rollback"
 	helmRemove   = "helm_uninstall"
+	helmDeploy   = "helm_deploy"
 )
 
 var diagnoseWords = []string{
@@ -58,6 +60,16 @@ var intents = []intent{
 			return r.any("uninstall") || (r.isHelm() && r.any("delete", "remove"))
 		},
 		build: func(b *builder, r *request) error { return buildHelm(b, r, helmRemove) },
+	},
+	{
+		// Before scale: "deploy todo-chatbot with 2 backend replicas" names
+		// replicas but is an install.
+		name: "helm-install", tools: []string{helmDeploy},
+		example: "install the todo app [with 2 backend replicas]", doc: "install or upgrade the Todo Chatbot chart",
+		match: func(r *request) bool {
+			return r.any("install", "upgrade", "reinstall") || r.verb == "deploy" || r.verb == "redeploy"
+		},
+		build: buildHelmInstall,
 	},
 	{
 		name: "rollback", tools: []string{toolRollback, helmRollback},
@@ -380,4 +392,59 @@ func (r *request) kindPlural() bool {
 		}
 	}
 	return false
+}
+
+// componentNames are the Todo Chatbot chart's components, whose replica
+// counts a request may set ("with 2 backend replicas").
+var componentNames = []string{"frontend", "backend"}
+
+// buildHelmInstall maps an install request onto helm_deploy with the
+// embedded chart. The release is todo-chatbot unless another name-like word
+// is given; "N backend replicas" becomes --set backend.replicaCount=N.
+func buildHelmInstall(b *builder, r *request) error {
+	if !b.p.has(helmDeploy) {
+		return fmt.Errorf("%s is not available yet in this build", helmDeploy)
+	}
+	c := map[string]any{}
+	var sets []string
+	for _, n := range r.numbers {
+		if n.parseFailed != nil {
+			return n.parseFailed
+		}
+		comp := ""
+		for _, name := range componentNames {
+			if n.after == name || n.before == name {
+				comp = name
+			}
+		}
+		if comp == "" {
+			return fmt.Errorf("which component should have %d replicas? say e.g. \"with %d backend replicas\"", n.value, n.value)
+		}
+		if n.value < 0 || n.value > 1000 {
+			return fmt.Errorf("replicas must be between 0 and 1000, got %d", n.value)
+		}
+		sets = append(sets, fmt.Sprintf("%s.replicaCount=%d", comp, n.value))
+	}
+	if len(sets) > 0 {
+		c["values_set"] = sets
+	}
+	// Words that only describe the app are not a release name.
+	var names []string
+	for _, n := range r.names() {
+		if !slices.Contains([]string{"todo", "app", "chatbot", "todo-app", "todo-chatbot", "frontend", "backend", "replicas", "replica", "release", "chart", "helm"}, n) {
+			names = append(names, n)
+		}
+	}
+	switch len(names) {
+	case 0:
+	case 1:
+		c["release"] = names[0]
+	default:
+		return fmt.Errorf("found several possible release names (%s); name exactly one", strings.Join(names, ", "))
+	}
+	if r.namespace != "" {
+		c["namespace"] = r.namespace
+	}
+	b.addLoose(helmDeploy, c)
+	return nil
 }

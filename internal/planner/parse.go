@@ -18,6 +18,9 @@ type request struct {
 	// explicitName is set by the kubectl form "deployment/backend".
 	explicitName string
 	numbers      []number
+	// verb is the request's first token ("deploy" is also kubectl's short
+	// name for deployments, so the kind pass would otherwise consume it).
+	verb string
 }
 
 // number is an integer in the request with the words around it.
@@ -33,6 +36,9 @@ type number struct {
 func parse(raw string) *request {
 	toks := tokenize(raw)
 	r := &request{has: map[string]bool{}}
+	if len(toks) > 0 {
+		r.verb = toks[0]
+	}
 	used := make([]bool, len(toks))
 	next := func(i int) (string, bool) {
 		if i+1 < len(toks) && !used[i+1] && isNameLike(toks[i+1]) {

@@ -256,3 +256,47 @@ func FuzzPlan(f *testing.F) {
 		checkPlan(t, reg, request, plan, err)
 	})
 }
+
+type helmDeployArgs struct {
+	Release   string   `json:"release,omitempty"`
+	ValuesSet []string `json:"values_set,omitempty"`
+	Namespace string   `json:"namespace,omitempty"`
+}
+
+func helmDeployTool() tools.Tool {
+	return tools.Define("helm_deploy", "Install or upgrade the chart.", tools.Write,
+		func(context.Context, helmDeployArgs) (tools.Action, error) {
+			return tools.ReadResult(func(context.Context) (any, error) { return nil, nil }), nil
+		})
+}
+
+func TestPlanHelmInstall(t *testing.T) {
+	t.Parallel()
+	p := planner.New(kubeRegistry(helmDeployTool()))
+	tests := []struct {
+		request, wantArgs, wantErr string
+	}{
+		{request: "install the todo app", wantArgs: `{}`},
+		{request: "deploy todo-chatbot with 2 backend replicas", wantArgs: `{"values_set":["backend.replicaCount=2"]}`},
+		{request: "install todo in staging with three frontend replicas", wantArgs: `{"namespace":"staging","values_set":["frontend.replicaCount=3"]}`},
+		{request: "upgrade release shop", wantArgs: `{"release":"shop"}`},
+		{request: "install the app with 2 replicas", wantErr: "which component"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.request, func(t *testing.T) {
+			plan, err := p.Plan(tt.request)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !tools.IsBadInput(err) {
+					t.Fatalf("want bad-input error containing %q, got %v", tt.wantErr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(plan.Calls) != 1 || plan.Calls[0].Tool != "helm_deploy" || string(plan.Calls[0].Args) != tt.wantArgs {
+				t.Fatalf("plan = %+v, want helm_deploy %s", plan.Calls, tt.wantArgs)
+			}
+		})
+	}
+}

@@ -146,8 +146,9 @@ func (b *bootstrapper) apply(ctx context.Context, u *upper) error {
 		switch {
 		case apierrors.IsAlreadyExists(err):
 			// A restarted sandbox listens on new ports: point the API
-			// server at the new kubelet endpoint (kwok) for logs.
-			patch := fmt.Sprintf(`{"status":{"daemonEndpoints":{"kubeletEndpoint":{"Port":%d}}}}`, u.cfg.Ports.Kwok)
+			// server at the new kubelet endpoint (kwok) for logs, at the
+			// address kwok serves on.
+			patch := fmt.Sprintf(`{"status":{"daemonEndpoints":{"kubeletEndpoint":{"Port":%d}},"addresses":[{"type":"InternalIP","address":"127.0.0.1"},{"type":"Hostname","address":%q}]}}`, u.cfg.Ports.Kwok, name)
 			if _, err := b.client.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}, "status"); err != nil {
 				return fmt.Errorf("update node %s for the new kwok port: %w", name, err)
 			}

@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/cli/values"
+	"helm.sh/helm/v3/pkg/getter"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/opsagent/opsagent/charts"
+	"github.com/opsagent/opsagent/internal/kube"
+	"github.com/opsagent/opsagent/internal/preflight"
+)
+
+// PreflightOptions are the flags of `opsagent preflight`.
+type PreflightOptions struct {
+	ValueFiles []string
+	Set        []string
+	Output     string
+
+	global *GlobalOptions
+	genericiooptions.IOStreams
+
+	// Resolved by Complete.
+	chart   *chart.Chart
+	values  map[string]any
+	clients *kube.Clients
+}
+
+// NewPreflightOptions returns the defaults.
+func NewPreflightOptions(g *GlobalOptions, streams genericiooptions.IOStreams) *PreflightOptions {
+	return &PreflightOptions{global: g, IOStreams: streams, Output: "text"}
+}
+
+// NewCmdPreflight is `opsagent preflight`: can this cluster take the Todo
+// Chatbot chart with these values?
+func NewCmdPreflight(g *GlobalOptions, streams genericiooptions.IOStreams) *cobra.Command {
+	o := NewPreflightOptions(g, streams)
+	cmd := &cobra.Command{
+		Use:   "preflight",
+		Short: "Check that the cluster can take the Todo Chatbot chart before installing it",
+		Long: `Preflight checks the cluster before an install: the API server answers, its
+version satisfies the chart's kubeVersion, the Ready and schedulable nodes have
+enough free CPU and memory for the chart's requests (rendered with your values,
+replicas included), the StorageClass of the database volume exists (or a
+default one, when the chart names none) and the Ingress's IngressClass exists.
+
+Every failed check says how to fix it, with minikube commands.
+
+-o json prints {"passed": bool, "checks": [{"name", "ok", "detail", "fix"}]}.
+
+Exit codes: 0 every check passed; 1 a check failed or the cluster could not be
+read; 2 bad flags or values.`,
+		Example: `  opsagent preflight
+  opsagent preflight -f my-values.yaml --set backend.replicaCount=3
+  opsagent preflight --context minikube -o json`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return BadInput(err)
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	cmd.Flags().StringArrayVarP(&o.ValueFiles, "values", "f", nil, "chart values file (may be repeated; a later file wins)")
+	cmd.Flags().StringArrayVar(&o.Set, "set", nil, "chart value on the command line, helm syntax: a.b=1,c=x (may be repeated)")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: text or json")
+	return cmd
+}
+
+// Validate checks the flags.
+func (o *PreflightOptions) Validate() error {
+	if o.Output != "text" && o.Output != "json" {
+		return fmt.Errorf("--output must be text or json, not %q", o.Output)
+	}
+	return nil
+}
+
+// Complete loads the chart, merges the values like helm (-f files in order,
+// then --set) and builds the clients.
+func (o *PreflightOptions) Complete() error {
+	ch, err := charts.TodoChatbot()
+	if err != nil {
+		return err
+	}
+	o.chart = ch
+	// No getter providers: values files are local paths (or - for stdin).
+	vals, err := (&values.Options{ValueFiles: o.ValueFiles, Values: o.Set}).MergeValues(getter.Providers{})
+	if err != nil {
+		return BadInput(fmt.Errorf("values: %w", err))
+	}
+	o.values = vals
+	if o.clients, err = kube.NewClients(o.global.ConfigFlags); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Run gathers the cluster state, runs the checks and prints the report.
+func (o *PreflightOptions) Run(ctx context.Context) error {
+	rep, err := preflight.Run(ctx, o.clients.Typed, o.chart, o.values)
+	if err != nil {
+		// The chart did not render with these values.
+		return BadInput(err)
+	}
+	if o.Output == "json" {
+		enc := json.NewEncoder(o.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return fmt.Errorf("write report: %w", err)
+		}
+	} else if err := printPreflight(o, rep); err != nil {
+		return err
+	}
+	if !rep.Passed {
+		return &ExitError{Code: ExitFailed, Err: errors.New("preflight checks failed"), Silent: o.Output == "json"}
+	}
+	return nil
+}
+
+// printPreflight prints one line per check, then the fixes of failed ones.
+func printPreflight(o *PreflightOptions, rep preflight.Report) error {
+	tw := tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHECK\tSTATUS\tDETAIL")
+	for _, c := range rep.Checks {
+		status := "ok"
+		if !c.OK {
+			status = "FAIL"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, status, c.Detail)
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("write report: %w", err)
+	}
+	for _, c := range rep.Checks {
+		if !c.OK {
+			fmt.Fprintf(o.Out, "\nfix %s: %s\n", c.Name, c.Fix)
+		}
+	}
+	if rep.Passed {
+		fmt.Fprintln(o.Out, "\nAll checks passed.")
+	}
+	return nil
+}

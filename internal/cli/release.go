@@ -1,0 +1,399 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/opsagent/opsagent/internal/audit"
+	"github.com/opsagent/opsagent/internal/config"
+	"github.com/opsagent/opsagent/internal/kube"
+	"github.com/opsagent/opsagent/internal/release"
+	"github.com/opsagent/opsagent/internal/tools"
+	"github.com/opsagent/opsagent/internal/tools/releasetools"
+)
+
+// maxReleaseTimeout bounds --timeout of the release commands.
+const maxReleaseTimeout = time.Hour
+
+// releaseOptions are the flags and plumbing the release commands share: each
+// builds one tool call and runs it through the same tools.Gate, approval
+// policy and audit log as the agent.
+type releaseOptions struct {
+	Yes              bool
+	AllowDestructive bool
+	DryRun           bool
+	NonInteractive   bool
+	Output           string
+	AuditLog         string
+	Timeout          time.Duration
+
+	global *GlobalOptions
+	genericiooptions.IOStreams
+
+	// Seams for tests.
+	getenv     func(string) string
+	isTerminal func(any) bool
+}
+
+func newReleaseOptions(g *GlobalOptions, streams genericiooptions.IOStreams) *releaseOptions {
+	return &releaseOptions{Output: outputText, global: g, IOStreams: streams, getenv: os.Getenv, isTerminal: isTerminal}
+}
+
+// addOutputFlag adds -o, which every release command has.
+func (o *releaseOptions) addOutputFlag(f *pflag.FlagSet) {
+	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: text or json (the tool call record)")
+}
+
+// addMutationFlags adds the approval flags of the commands that change the
+// cluster; they mean what the agent's flags of the same name mean.
+func (o *releaseOptions) addMutationFlags(f *pflag.FlagSet, destructive bool) {
+	f.BoolVarP(&o.Yes, "yes", "y", false, "approve the change without asking")
+	if destructive {
+		f.BoolVar(&o.AllowDestructive, "allow-destructive", false, "permit this destructive action (also needs --yes or a terminal answer)")
+	}
+	f.BoolVar(&o.DryRun, "dry-run", false, "show what would change and change nothing")
+	f.BoolVar(&o.NonInteractive, "non-interactive", false, "never ask: a change not approved by --yes is not made (exit 3)")
+	f.StringVar(&o.AuditLog, "audit-log", "", "audit log file (default $"+config.KeyAuditLog+", else $XDG_STATE_HOME/opsagent/audit.log)")
+}
+
+func (o *releaseOptions) validate() error {
+	switch o.Output {
+	case outputText, outputJSON:
+	default:
+		return fmt.Errorf("--output %q: want %s or %s", o.Output, outputText, outputJSON)
+	}
+	if o.Timeout < 0 || o.Timeout > maxReleaseTimeout {
+		return fmt.Errorf("--timeout must be between 0 and %s, got %s", maxReleaseTimeout, o.Timeout)
+	}
+	return nil
+}
+
+// timeoutSeconds converts --timeout for the tools, rounding up.
+func (o *releaseOptions) timeoutSeconds() int {
+	return int(math.Ceil(o.Timeout.Seconds()))
+}
+
+// newReleaseGate builds the gate the agent builds (see AgentOptions.newAgent)
+// over the Helm tools: the same Policy from --yes/--allow-destructive and the
+// terminal, the same audit log.
+func (o *releaseOptions) newReleaseGate() (*tools.Gate, error) {
+	cfg, err := config.Load(o.getenv)
+	if err != nil {
+		return nil, BadInput(err)
+	}
+	if o.AuditLog != "" {
+		cfg.AuditLog = o.AuditLog
+	}
+	clients, err := kube.NewClients(o.global.ConfigFlags)
+	if err != nil {
+		return nil, err
+	}
+	ns := clients.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	policy := &tools.Policy{AssumeYes: o.Yes, AllowDestructive: o.AllowDestructive}
+	if !o.NonInteractive && o.isTerminal(o.In) {
+		policy.Ask = newAsker(o.In, o.ErrOut, nil).ask
+	}
+	return &tools.Gate{
+		Registry: tools.NewRegistry(releasetools.New(clients.Getter, ns)...),
+		Approver: policy,
+		DryRun:   o.DryRun,
+		Audit:    audit.New(cfg.AuditLog, clients.Context, ns),
+	}, nil
+}
+
+// call runs one tool call through the gate, prints the record and returns
+// the error that sets the exit code.
+func (o *releaseOptions) call(ctx context.Context, tool string, args any) error {
+	raw, err := json.Marshal(args)
+	if err != nil {
+		return fmt.Errorf("encode %s arguments: %w", tool, err)
+	}
+	gate, err := o.newReleaseGate()
+	if err != nil {
+		return err
+	}
+	rec := gate.Call(ctx, tool, raw)
+	if o.Output == outputJSON {
+		enc := json.NewEncoder(o.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rec); err != nil {
+			return fmt.Errorf("write JSON output: %w", err)
+		}
+	} else if err := printRecord(o.Out, rec); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	if err := rec.Err(); err != nil {
+		return &ExitError{Code: exitCodeFor(err), Err: err}
+	}
+	return nil
+}
+
+// printRecord writes a record for a person: the preview, then the result.
+func printRecord(w io.Writer, rec *tools.Record) error {
+	var b strings.Builder
+	if p := rec.Preview; p != nil {
+		fmt.Fprintf(&b, "Preview (%s): %s\n", rec.Risk, p.Summary)
+		if p.Diff != "" {
+			b.WriteString(p.Diff + "\n")
+		}
+		if rec.DryRun {
+			b.WriteString("Dry run: nothing was changed.\n")
+		}
+	}
+	if rec.Err() == nil && !rec.DryRun {
+		writeResult(&b, rec.Result)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeResult(b *strings.Builder, result any) {
+	switch r := result.(type) {
+	case *release.DeployResult:
+		verb := map[release.Action]string{release.ActionInstall: "installed", release.ActionUpgrade: "upgraded"}[r.Action]
+		fmt.Fprintf(b, "Release %q %s in namespace %q: revision %d, status %s, chart %s.\n",
+			r.Release.Name, verb, r.Release.Namespace, r.Release.Revision, r.Release.Status, r.Release.Chart)
+		for _, obj := range r.Objects {
+			fmt.Fprintf(b, "  %s\n", obj)
+		}
+		if r.Notes != "" {
+			fmt.Fprintf(b, "\nNOTES:\n%s\n", strings.TrimRight(r.Notes, "\n"))
+		}
+	case *release.Status:
+		fmt.Fprintf(b, "NAME: %s\nNAMESPACE: %s\nSTATUS: %s\nREVISION: %d\nCHART: %s\nAPP VERSION: %s\nLAST DEPLOYED: %s\n",
+			r.Name, r.Namespace, r.Status, r.Revision, r.Chart, r.AppVersion, r.Updated.Format(time.RFC1123))
+		if r.Description != "" {
+			fmt.Fprintf(b, "DESCRIPTION: %s\n", r.Description)
+		}
+		b.WriteString("OBJECTS:\n")
+		for _, obj := range r.Objects {
+			fmt.Fprintf(b, "  %s\n", obj)
+		}
+	case *releasetools.HistoryResult:
+		tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "REVISION\tUPDATED\tSTATUS\tCHART\tAPP VERSION\tDESCRIPTION")
+		for _, rv := range r.Revisions {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", rv.Revision, rv.Updated.Format(time.DateTime), rv.Status, rv.Chart, rv.AppVersion, rv.Description)
+		}
+		_ = tw.Flush() // writes to a strings.Builder
+	case *release.RollbackResult:
+		fmt.Fprintf(b, "Release %q rolled back from revision %d to %d's chart and values: now revision %d, status %s.\n",
+			r.Release.Name, r.FromRevision, r.ToRevision, r.Release.Revision, r.Release.Status)
+	case *release.UninstallResult:
+		fmt.Fprintf(b, "Release %q uninstalled from namespace %q: %d objects removed.\n", r.Release.Name, r.Release.Namespace, len(r.Removed))
+		for _, k := range r.Kept {
+			fmt.Fprintf(b, "  kept %s: %s\n", k.Object, k.Reason)
+		}
+	case map[string]any:
+		if msg, ok := r["message"].(string); ok {
+			b.WriteString(msg + "\n")
+		}
+	case nil:
+	default:
+		data, _ := json.MarshalIndent(r, "", "  ") // results are JSON-shaped
+		b.Write(append(data, '\n'))
+	}
+}
+
+// InstallOptions are the flags of `opsagent install`.
+type InstallOptions struct {
+	*releaseOptions
+	ValuesFiles     []string
+	Set             []string
+	CreateNamespace bool
+	Atomic          bool
+	Wait            bool
+	ReuseValues     bool
+
+	args releasetools.DeployArgs
+}
+
+// NewCmdInstall builds `opsagent install`.
+func NewCmdInstall(g *GlobalOptions, streams genericiooptions.IOStreams) *cobra.Command {
+	o := &InstallOptions{releaseOptions: newReleaseOptions(g, streams), Atomic: true, Wait: true}
+	cmd := &cobra.Command{
+		Use:   "install [RELEASE] [CHART_DIR]",
+		Short: "Install or upgrade a Helm release (default: the built-in Todo Chatbot chart)",
+		Long: `Install the release, or upgrade it if it exists (helm upgrade --install).
+RELEASE defaults to todo-chatbot and CHART_DIR to the chart built into opsagent.
+
+The change is previewed first, from a server-side dry run: the objects a new
+release creates, or a per-object diff for an upgrade. It is applied after
+approval: --yes, or an answer on a terminal.
+
+Exit codes: 0 done; 1 failed; 2 bad input; 3 approval needed and not given.`,
+		Example: `  opsagent install --yes -n todo --create-namespace
+  opsagent install --set backend.replicaCount=2 --dry-run
+  opsagent install my-app ./charts/my-app -f values.yaml --yes`,
+		Args: rangeArgs(0, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(args); err != nil {
+				return BadInput(err)
+			}
+			if err := o.Validate(); err != nil {
+				return BadInput(err)
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.ValuesFiles, "values", "f", nil, "values file (repeatable; later files win)")
+	f.StringArrayVar(&o.Set, "set", nil, "set a value, key=value (repeatable; wins over -f)")
+	f.BoolVar(&o.CreateNamespace, "create-namespace", false, "create the namespace if it does not exist")
+	f.BoolVar(&o.Atomic, "atomic", o.Atomic, "undo a failed deploy (roll back an upgrade, remove an install); implies --wait")
+	f.BoolVar(&o.Wait, "wait", o.Wait, "wait until the workloads are ready")
+	f.BoolVar(&o.ReuseValues, "reuse-values", false, "on upgrade, keep the last revision's values and apply -f/--set on top")
+	f.DurationVar(&o.Timeout, "timeout", 0, "how long to wait (default 5m)")
+	o.addMutationFlags(f, false)
+	o.addOutputFlag(f)
+	return cmd
+}
+
+// Complete turns the arguments into helm_deploy's arguments.
+func (o *InstallOptions) Complete(args []string) error {
+	a := releasetools.DeployArgs{
+		ValuesSet: o.Set, ValuesFiles: o.ValuesFiles, ReuseValues: o.ReuseValues,
+		CreateNamespace: o.CreateNamespace, Atomic: &o.Atomic, Wait: &o.Wait, TimeoutSeconds: o.timeoutSeconds(),
+	}
+	if len(args) > 0 {
+		a.Release = args[0]
+	}
+	if len(args) > 1 {
+		dir, err := filepath.Abs(args[1])
+		if err != nil {
+			return fmt.Errorf("chart %s: %w", args[1], err)
+		}
+		if _, err := loader.Load(dir); err != nil {
+			return fmt.Errorf("load chart %s: %w", args[1], err)
+		}
+		a.ChartPath = dir
+	}
+	o.args = a
+	return nil
+}
+
+// Validate checks the flags.
+func (o *InstallOptions) Validate() error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	return o.args.Validate()
+}
+
+// Run deploys through the gate.
+func (o *InstallOptions) Run(ctx context.Context) error {
+	return o.call(ctx, releasetools.NameDeploy, o.args)
+}
+
+// NewCmdStatus builds `opsagent status`.
+func NewCmdStatus(g *GlobalOptions, streams genericiooptions.IOStreams) *cobra.Command {
+	return newReadReleaseCmd(g, streams, releasetools.NameStatus, "status [RELEASE]",
+		"Show a release's status, revision and objects (default release: todo-chatbot)")
+}
+
+// NewCmdHistory builds `opsagent history`.
+func NewCmdHistory(g *GlobalOptions, streams genericiooptions.IOStreams) *cobra.Command {
+	return newReadReleaseCmd(g, streams, releasetools.NameHistory, "history [RELEASE]",
+		"List a release's revisions (default release: todo-chatbot)")
+}
+
+func newReadReleaseCmd(g *GlobalOptions, streams genericiooptions.IOStreams, tool, use, short string) *cobra.Command {
+	o := newReleaseOptions(g, streams)
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  rangeArgs(0, 1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var a releasetools.ReleaseArgs
+			if len(args) > 0 {
+				a.Release = args[0]
+			}
+			if err := errors.Join(o.validate(), a.Validate()); err != nil {
+				return BadInput(err)
+			}
+			return o.call(cmd.Context(), tool, a)
+		},
+	}
+	o.addOutputFlag(cmd.Flags())
+	return cmd
+}
+
+// NewCmdRollback builds `opsagent rollback`.
+func NewCmdRollback(g *GlobalOptions, streams genericiooptions.IOStreams) *cobra.Command {
+	o := newReleaseOptions(g, streams)
+	wait := true
+	cmd := &cobra.Command{
+		Use:   "rollback RELEASE [REVISION]",
+		Short: "Roll a release back to an earlier revision (default: the last good one before the current)",
+		Example: `  opsagent rollback todo-chatbot --yes
+  opsagent rollback todo-chatbot 1 --dry-run`,
+		Args: rangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a := releasetools.RollbackArgs{Release: args[0], Wait: &wait, TimeoutSeconds: o.timeoutSeconds()}
+			if len(args) > 1 {
+				n, err := strconv.Atoi(args[1])
+				if err != nil || n < 1 {
+					return BadInput(fmt.Errorf("REVISION %q must be a revision number (see `opsagent history %s`)", args[1], args[0]))
+				}
+				a.Revision = n
+			}
+			if err := errors.Join(o.validate(), a.Validate()); err != nil {
+				return BadInput(err)
+			}
+			return o.call(cmd.Context(), releasetools.NameRollback, a)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&wait, "wait", wait, "wait until the restored workloads are ready")
+	f.DurationVar(&o.Timeout, "timeout", 0, "how long to wait (default 5m)")
+	o.addMutationFlags(f, false)
+	o.addOutputFlag(f)
+	return cmd
+}
+
+// NewCmdUninstall builds `opsagent uninstall`.
+func NewCmdUninstall(g *GlobalOptions, streams genericiooptions.IOStreams) *cobra.Command {
+	o := newReleaseOptions(g, streams)
+	wait := false
+	cmd := &cobra.Command{
+		Use:   "uninstall RELEASE",
+		Short: "Uninstall a release (destructive: needs --allow-destructive and approval)",
+		Long: `Uninstall a release and its history. Objects annotated
+helm.sh/resource-policy: keep, such as the database's PersistentVolumeClaim,
+stay. The preview lists what is removed and kept. Being destructive, it needs
+--allow-destructive, and --yes or an answer on a terminal.`,
+		Example: `  opsagent uninstall todo-chatbot --allow-destructive --yes`,
+		Args:    exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			a := releasetools.UninstallArgs{Release: args[0], Wait: wait, TimeoutSeconds: o.timeoutSeconds()}
+			if err := errors.Join(o.validate(), a.Validate()); err != nil {
+				return BadInput(err)
+			}
+			return o.call(cmd.Context(), releasetools.NameUninstall, a)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&wait, "wait", wait, "wait until the removed objects are gone")
+	f.DurationVar(&o.Timeout, "timeout", 0, "how long to wait (default 5m)")
+	o.addMutationFlags(f, true)
+	o.addOutputFlag(f)
+	return cmd
+}
