@@ -176,3 +176,6 @@ func shortState(s string) string {
 	}
 	return cut(s, 80)
 }
+
+// RenderText writes the report as `opsagent explain` prints it.
+func (r *ExplainReport) RenderText(w io.Writer) error { return WriteExplainText(w, r, TextOptions{}) }

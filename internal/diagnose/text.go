@@ -275,3 +275,7 @@ func (p *printer) done() error {
 	}
 	return p.err
 }
+
+// RenderText writes the report as `opsagent diagnose` prints it, so the
+// agent's text output shows a diagnosis the same way (no colour).
+func (r *Report) RenderText(w io.Writer) error { return WriteText(w, r, TextOptions{}) }

@@ -98,8 +98,23 @@ func writeAction(b *bytes.Buffer, rec *tools.Record, o Options) {
 		b.WriteString("  ✓ done\n")
 	}
 	if !rec.Risk.Mutates() && o.ShowReadResults && rec.Result != nil {
+		// Results that know their own human form (a diagnosis) print it,
+		// the same text their subcommand prints.
+		if tr, ok := rec.Result.(TextRenderer); ok {
+			var out bytes.Buffer
+			if err := tr.RenderText(&out); err == nil {
+				b.WriteString(indent(strings.TrimRight(out.String(), "\n"), "  "))
+				b.WriteString("\n")
+				return
+			}
+		}
 		writeValue(b, fields, "  ")
 	}
+}
+
+// TextRenderer is implemented by tool results with a human text form.
+type TextRenderer interface {
+	RenderText(w io.Writer) error
 }
 
 // field is one key of a JSON object, in document order.
