@@ -17,7 +17,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,6 +26,7 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/opsagent/opsagent/internal/config"
+	"github.com/opsagent/opsagent/internal/llmclient"
 	"github.com/opsagent/opsagent/internal/diagnose"
 )
 
@@ -80,20 +80,7 @@ func New(cfg Config) *Explainer {
 // NewClient builds the go-openai client for the configured endpoint
 // (OpenAI, a compatible server through OPENAI_BASE_URL, or Azure).
 func NewClient(c config.Config) *openai.Client {
-	var oc openai.ClientConfig
-	if c.APIType == config.APITypeAzure {
-		oc = openai.DefaultAzureConfig(c.APIKey, c.BaseURL)
-		if c.APIVersion != "" {
-			oc.APIVersion = c.APIVersion
-		}
-	} else {
-		oc = openai.DefaultConfig(c.APIKey)
-		if c.BaseURL != "" {
-			oc.BaseURL = c.BaseURL
-		}
-	}
-	oc.HTTPClient = &http.Client{Timeout: DefaultTimeout}
-	return openai.NewClientWithConfig(oc)
+	return llmclient.New(c, DefaultTimeout)
 }
 
 // CacheDir is $XDG_CACHE_HOME/opsagent/explain (default
