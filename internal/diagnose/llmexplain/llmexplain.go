@@ -26,8 +26,8 @@ import (
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/opsagent/opsagent/internal/config"
-	"github.com/opsagent/opsagent/internal/llmclient"
 	"github.com/opsagent/opsagent/internal/diagnose"
+	"github.com/opsagent/opsagent/internal/llmclient"
 )
 
 //go:embed prompt.md
