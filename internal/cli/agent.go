@@ -20,7 +20,6 @@ import (
 
 	"github.com/opsagent/opsagent/internal/agent"
 	"github.com/opsagent/opsagent/internal/agent/report"
-	"github.com/opsagent/opsagent/internal/audit"
 	"github.com/opsagent/opsagent/internal/config"
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/planner"
@@ -294,24 +293,16 @@ func (o *AgentOptions) writeJSON(runs []*agent.Run) error {
 
 func (o *AgentOptions) newAgent(log *slog.Logger) (*agent.Agent, error) {
 	reg := tools.NewRegistry(o.newTools(o.clients)...)
-	ns := o.clients.Namespace
-	if ns == "" {
-		ns = "default"
-	}
+	ns := namespaceOrDefault(o.clients)
 	var prog agent.Progress
 	if o.progress {
 		prog = newSpinner(o.ErrOut)
 	}
-	policy := &tools.Policy{AssumeYes: o.Yes, AllowDestructive: o.AllowDestructive}
+	settings := gateSettings{Yes: o.Yes, AllowDestructive: o.AllowDestructive, DryRun: o.DryRun, AuditLog: o.cfg.AuditLog}
 	if o.interactive {
-		policy.Ask = newAsker(o.In, o.ErrOut, prog).ask
+		settings.Ask = newAsker(o.In, o.ErrOut, prog).ask
 	}
-	gate := &tools.Gate{
-		Registry: reg,
-		Approver: policy,
-		DryRun:   o.DryRun,
-		Audit:    audit.New(o.cfg.AuditLog, o.clients.Context, ns),
-	}
+	gate := newGate(reg, o.clients, settings)
 	cfg := agent.Config{
 		Gate:        gate,
 		Planner:     planner.New(reg),

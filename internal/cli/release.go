@@ -19,7 +19,6 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/opsagent/opsagent/internal/audit"
 	"github.com/opsagent/opsagent/internal/config"
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/release"
@@ -88,9 +87,7 @@ func (o *releaseOptions) timeoutSeconds() int {
 	return int(math.Ceil(o.Timeout.Seconds()))
 }
 
-// newReleaseGate builds the gate the agent builds (see AgentOptions.newAgent)
-// over the Helm tools: the same Policy from --yes/--allow-destructive and the
-// terminal, the same audit log.
+// newReleaseGate builds the shared gate (newGate) over the Helm tools.
 func (o *releaseOptions) newReleaseGate() (*tools.Gate, error) {
 	cfg, err := config.Load(o.getenv)
 	if err != nil {
@@ -103,20 +100,12 @@ func (o *releaseOptions) newReleaseGate() (*tools.Gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	ns := clients.Namespace
-	if ns == "" {
-		ns = "default"
-	}
-	policy := &tools.Policy{AssumeYes: o.Yes, AllowDestructive: o.AllowDestructive}
+	settings := gateSettings{Yes: o.Yes, AllowDestructive: o.AllowDestructive, DryRun: o.DryRun, AuditLog: cfg.AuditLog}
 	if !o.NonInteractive && o.isTerminal(o.In) {
-		policy.Ask = newAsker(o.In, o.ErrOut, nil).ask
+		settings.Ask = newAsker(o.In, o.ErrOut, nil).ask
 	}
-	return &tools.Gate{
-		Registry: tools.NewRegistry(releasetools.New(clients.Getter, ns)...),
-		Approver: policy,
-		DryRun:   o.DryRun,
-		Audit:    audit.New(cfg.AuditLog, clients.Context, ns),
-	}, nil
+	reg := tools.NewRegistry(releasetools.New(clients.Getter, namespaceOrDefault(clients))...)
+	return newGate(reg, clients, settings), nil
 }
 
 // call runs one tool call through the gate, prints the record and returns
