@@ -48,6 +48,17 @@ func TodoChatbot() (*chart.Chart, error) {
 // reads a folder: .helmignore rules and Helm's default ignores apply, and a
 // UTF-8 byte order mark is stripped.
 func Load(fsys fs.FS) (*chart.Chart, error) {
+	bufs, err := Files(fsys)
+	if err != nil {
+		return nil, err
+	}
+	return loader.LoadFiles(bufs)
+}
+
+// Files reads the files Load would load a chart from, into memory, so that a
+// caller can load the same bytes more than once (loader.LoadFiles). Files are
+// read with fs.ReadFile, so an fs.ReadFileFS decides how each one is read.
+func Files(fsys fs.FS) ([]*loader.BufferedFile, error) {
 	rules, err := ignoreRules(fsys)
 	if err != nil {
 		return nil, err
@@ -83,7 +94,7 @@ func Load(fsys fs.FS) (*chart.Chart, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read chart files: %w", err)
 	}
-	return loader.LoadFiles(bufs)
+	return bufs, nil
 }
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}

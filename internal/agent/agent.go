@@ -11,11 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
 
 	"github.com/opsagent/opsagent/internal/planner"
+	"github.com/opsagent/opsagent/internal/redact"
 	"github.com/opsagent/opsagent/internal/tools"
 )
 
@@ -64,9 +66,10 @@ type Config struct {
 	Model         ChatClient
 	ModelName     string
 	NoModelReason string
-	// Redactor cleans everything sent to the model; nil means token
-	// patterns only.
-	Redactor *Redactor
+	// Redactor cleans the tool results sent to the model (never the system
+	// prompt, the request or the model's own arguments); nil means
+	// patterns and key-name rules only, no Secret values.
+	Redactor *redact.Redactor
 	Prompt   PromptData
 	// MaxSteps bounds the model calls per request.
 	MaxSteps int
@@ -104,9 +107,6 @@ func New(cfg Config) (*Agent, error) {
 		cfg.MaxToolOutput = DefaultMaxToolOutput
 	}
 	cfg.Retry = cfg.Retry.withDefaults()
-	if cfg.Redactor == nil {
-		cfg.Redactor = NewRedactor(nil, cfg.Logger)
-	}
 	if cfg.Progress == nil {
 		cfg.Progress = noProgress{}
 	}
@@ -183,7 +183,7 @@ func (a *Agent) Run(ctx context.Context, request string) (*Run, error) {
 		a.log.Warn("model endpoint failed; using the planner", "err", err)
 		run.Mode, run.FallbackReason = ModeFallback, err.Error()
 		run.Actions = []*tools.Record{}
-		a.runPlan(ctx, run)
+		a.runFallback(ctx, run, err)
 	case errors.As(err, &me):
 		run.fail(fmt.Errorf("%w; changes were already made, so the planner was not run (it could repeat them): check the actions above", err))
 	default:
@@ -230,12 +230,7 @@ func (a *Agent) withToolDefaults(name string, args json.RawMessage) json.RawMess
 // changedCluster reports whether any approved mutation was run (even if it
 // then failed: it may have changed something).
 func changedCluster(recs []*tools.Record) bool {
-	for _, r := range recs {
-		if r.Risk.Mutates() && r.Approved && !r.DryRun && r.ApprovedBy != "no change needed" {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(recs, (*tools.Record).Changed)
 }
 
 type noProgress struct{}

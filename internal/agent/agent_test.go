@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -11,10 +12,12 @@ import (
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/opsagent/opsagent/internal/agent"
 	"github.com/opsagent/opsagent/internal/agent/agenttest"
 	"github.com/opsagent/opsagent/internal/planner"
+	"github.com/opsagent/opsagent/internal/redact"
 	"github.com/opsagent/opsagent/internal/tools"
 )
 
@@ -33,7 +36,7 @@ type fixtureOpts struct {
 	maxSteps int
 	maxOut   int
 	timeout  time.Duration
-	redactor *agent.Redactor
+	redactor *redact.Redactor
 	noModel  bool
 	extra    []tools.Tool
 }
@@ -45,7 +48,7 @@ func newFixture(t *testing.T, o fixtureOpts, model *agenttest.FakeModel) *fixtur
 		o.policy = &tools.Policy{} // no terminal, no --yes
 	}
 	reg := tools.NewRegistry(append(c.Tools(), o.extra...)...)
-	gate := &tools.Gate{Registry: reg, Approver: o.policy, DryRun: o.dryRun}
+	gate := &tools.Gate{Registry: reg, Approver: o.policy, DryRun: o.dryRun, Scope: tools.Scope{Namespace: "todo"}}
 	cfg := agent.Config{
 		Gate: gate, Planner: planner.New(reg),
 		Prompt:        agent.PromptData{Context: "test", Namespace: "todo"},
@@ -352,12 +355,15 @@ func TestPromptInjectionCannotBypassApproval(t *testing.T) {
 	}
 }
 
-func TestRedactionOfEverythingSentToTheModel(t *testing.T) {
+// TestRedactionOfToolResults: Secret values (in every form), tokens and
+// secret-looking keys are removed from what the tools return before the
+// model sees it.
+func TestRedactionOfToolResults(t *testing.T) {
 	t.Parallel()
 	const canary = "canary-Zq8xW2pL"
 	b64 := base64.StdEncoding.EncodeToString([]byte(canary))
 	jwt := "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
-	red := agent.NewRedactor(nil, nil)
+	red := redact.New(nil, nil)
 	red.AddValues(canary)
 	m := agenttest.NewFakeModel(t,
 		agenttest.Calls(
@@ -371,10 +377,11 @@ func TestRedactionOfEverythingSentToTheModel(t *testing.T) {
 	f.cluster.SetLogs(backend, strings.Join([]string{
 		"db password " + canary, "encoded " + b64, "Authorization: Bearer abcdef0123456789",
 		"key sk-proj-abcdefghijklmnop0123", "token " + jwt, `{"api_key": "hunter22"}`,
+		"DB_PASSWORD=short1 POSTGRES_PASSWORD=short2", "postgres://app:urlpass99@db:5432/app",
 	}, "\n"))
-	f.run(t, "show backend, its logs and the password "+canary)
+	f.run(t, "show backend and its logs")
 
-	leaks := []string{canary, b64, "abcdef0123456789", "sk-proj-abcdefghijklmnop0123", jwt, "hunter22"}
+	leaks := []string{canary, b64, "abcdef0123456789", "sk-proj-abcdefghijklmnop0123", jwt, "hunter22", "short1", "short2", "urlpass99"}
 	for i, req := range m.Requests() {
 		for _, leak := range leaks {
 			if strings.Contains(req.Body, leak) {
@@ -383,8 +390,76 @@ func TestRedactionOfEverythingSentToTheModel(t *testing.T) {
 		}
 	}
 	tm := lastToolMessages(t, m)
-	if len(tm) != 2 || !strings.Contains(tm[1], agent.Redacted) {
+	if len(tm) != 2 || !strings.Contains(tm[0], redact.Redacted) || !strings.Contains(tm[1], redact.Redacted) {
 		t.Errorf("tool messages = %q, want redacted output", tm)
+	}
+}
+
+// TestOnlyToolResultsAreRedacted: the system prompt, the user's request and
+// the model's own arguments reach the model as they are, even when a Secret
+// value appears in them; and short Secret values ("todo", "admin", "5432")
+// and a ServiceAccount token Secret's namespace blank nothing.
+func TestOnlyToolResultsAreRedacted(t *testing.T) {
+	t.Parallel()
+	const value = "todo-chatbot-backend-pw"
+	red := redact.New(nil, nil)
+	red.AddSecret(&corev1.Secret{Type: corev1.SecretTypeServiceAccountToken, Data: map[string][]byte{"namespace": []byte("todo"), "ca.crt": []byte("ca-certificate-data")}})
+	red.AddSecret(&corev1.Secret{Data: map[string][]byte{"password": []byte("todo"), "user": []byte("admin"), "port": []byte("5432"), "other": []byte(value)}})
+	request := "is the password " + value + " used by backend in namespace todo?"
+	args := `{"name":"backend","namespace":"todo","tail":20,"container":"` + value + `"}`
+	m := agenttest.NewFakeModel(t, agenttest.Calls(agenttest.Call("c1", "pod_logs", args)), agenttest.Answer("ok"))
+	f := newFixture(t, fixtureOpts{redactor: red}, m)
+	f.cluster.SetLogs(backend, "todo list for admin on port 5432; password "+value)
+	f.run(t, request)
+
+	reqs := m.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests, want 2", len(reqs))
+	}
+	msgs := reqs[1].Chat.Messages
+	want, err := agent.SystemPrompt(agent.PromptData{Context: "test", Namespace: "todo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msgs[0].Content != want {
+		t.Errorf("system prompt rewritten:\n%s", msgs[0].Content)
+	}
+	if msgs[1].Content != request {
+		t.Errorf("user request = %q, want it unchanged: %q", msgs[1].Content, request)
+	}
+	if got := msgs[2].ToolCalls[0].Function.Arguments; got != args {
+		t.Errorf("the model's own arguments sent back as %s, want %s", got, args)
+	}
+	tool := msgs[3].Content
+	if !strings.Contains(tool, "todo list for admin on port 5432") || !strings.Contains(tool, "password "+redact.Redacted) || strings.Contains(tool, value) {
+		t.Errorf("tool result = %s, want short values kept and the long one redacted", tool)
+	}
+}
+
+// TestLongSecretRedactedBeforeTruncation: a 20 KiB Secret value in a tool
+// result is removed whole, then the result is cut to MaxToolOutput; cut
+// first, its first 8 KiB would no longer match and would reach the model.
+func TestLongSecretRedactedBeforeTruncation(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	for i := 0; b.Len() < 20<<10; i++ {
+		fmt.Fprintf(&b, "%08x", uint32(i)*2654435761)
+	}
+	long := b.String()
+	red := redact.New(nil, nil)
+	red.AddValues(long)
+	m := agenttest.NewFakeModel(t, agenttest.Calls(agenttest.Call("c1", "pod_logs", `{"name":"backend"}`)), agenttest.Answer("ok"))
+	f := newFixture(t, fixtureOpts{redactor: red, maxOut: 8 << 10}, m)
+	f.cluster.SetLogs(backend, "loaded key "+long+"\n"+strings.Repeat("filler line\n", 1500))
+	f.run(t, "logs of backend")
+	tm := lastToolMessages(t, m)
+	if len(tm) != 1 || !strings.Contains(tm[0], "loaded key "+redact.Redacted) || !strings.Contains(tm[0], "[output truncated") {
+		t.Fatalf("tool message = %.300q, want the value redacted and the output truncated", tm)
+	}
+	for i := 0; i+8 <= len(long); i += 8 {
+		if strings.Contains(m.Requests()[1].Body, long[i:i+8]) {
+			t.Fatalf("request holds bytes %d..%d of the long secret", i, i+8)
+		}
 	}
 }
 

@@ -3,77 +3,206 @@ package agent_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	openai "github.com/sashabaranov/go-openai"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/opsagent/opsagent/internal/agent"
 	"github.com/opsagent/opsagent/internal/agent/agenttest"
+	"github.com/opsagent/opsagent/internal/diagnose"
+	"github.com/opsagent/opsagent/internal/diagnose/llmexplain"
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/planner"
+	"github.com/opsagent/opsagent/internal/redact"
+	"github.com/opsagent/opsagent/internal/release"
 	"github.com/opsagent/opsagent/internal/testcluster"
 	"github.com/opsagent/opsagent/internal/tools"
+	"github.com/opsagent/opsagent/internal/tools/diagtools"
 	"github.com/opsagent/opsagent/internal/tools/kubetools"
+	"github.com/opsagent/opsagent/internal/tools/releasetools"
 )
 
-// TestCanarySecretNeverReachesTheModel puts a Secret's value into a pod's
-// logs, a ConfigMap and an annotation, lets the (fake) model read all three
-// through the real tools, and checks that no request body carries the value.
-func TestCanarySecretNeverReachesTheModel(t *testing.T) {
-	env := testcluster.New(t)
+// canaries are values planted in the cluster that must never reach a model.
+// Each sits in one place, so that each redaction rule is tested on its own:
+// only the Secret's value is known to the redactor as a value; the others
+// must be caught by their key names or by the URL pattern.
+type canaries struct {
+	secret, secretB64 string // a Secret's value (also in logs, an annotation, a ConfigMap)
+	env               string // a literal env value DB_PASSWORD=… on a Deployment
+	configMap         string // a ConfigMap key "password"
+	url               string // the password in a ConfigMap's postgres:// URL
+}
+
+func (c canaries) all() []string {
+	return []string{c.secret, c.secretB64, c.env, c.configMap, c.url}
+}
+
+// plantCanaries creates, in env's namespace: Secret "db" (password), the
+// ConfigMap "app-config" (password, DATABASE_URL, ENCODED), the Deployment
+// "app" (literal DB_PASSWORD, reading app-config), and the crash-looping
+// pod "leaky" whose logs print every canary next to its name.
+func plantCanaries(t *testing.T, env *testcluster.Env) canaries {
+	t.Helper()
 	ctx := context.Background()
-	const canary = "opsagent-canary-4f9d2b7e"
-	b64 := base64.StdEncoding.EncodeToString([]byte(canary))
+	c := canaries{secret: "opsagent-canary-4f9d2b7e", env: "envcanary-7c1e90aa", configMap: "cmcanary-51b3d8e2", url: "urlcanary-a93f0c17"}
+	c.secretB64 = base64.StdEncoding.EncodeToString([]byte(c.secret))
 
 	mustCreate(t, func() error {
 		_, err := env.Client.CoreV1().Secrets(env.Namespace).Create(ctx, &corev1.Secret{
 			ObjectMeta: metav1.ObjectMeta{Name: "db"},
-			Data:       map[string][]byte{"password": []byte(canary)},
+			Data:       map[string][]byte{"password": []byte(c.secret)},
 		}, metav1.CreateOptions{})
 		return err
 	})
 	mustCreate(t, func() error {
 		_, err := env.Client.CoreV1().ConfigMaps(env.Namespace).Create(ctx, &corev1.ConfigMap{
 			ObjectMeta: metav1.ObjectMeta{Name: "app-config"},
-			Data:       map[string]string{"DATABASE_URL": "postgres://app:" + canary + "@db/app", "ENCODED": b64},
+			Data: map[string]string{
+				"password":     c.configMap,
+				"DATABASE_URL": "postgres://app:" + c.url + "@db:5432/app",
+				"ENCODED":      c.secretB64,
+			},
+		}, metav1.CreateOptions{})
+		return err
+	})
+	labels := map[string]string{"app": "canary-app"}
+	mustCreate(t, func() error {
+		_, err := env.Client.AppsV1().Deployments(env.Namespace).Create(ctx, &appsv1.Deployment{
+			ObjectMeta: metav1.ObjectMeta{Name: "app"},
+			Spec: appsv1.DeploymentSpec{
+				Selector: &metav1.LabelSelector{MatchLabels: labels},
+				Template: corev1.PodTemplateSpec{
+					ObjectMeta: metav1.ObjectMeta{Labels: labels},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{
+						Name: "app", Image: "registry.example/app:1",
+						Env: []corev1.EnvVar{{Name: "DB_PASSWORD", Value: c.env}, {Name: "MODE", Value: "production"}},
+						EnvFrom: []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{
+							LocalObjectReference: corev1.LocalObjectReference{Name: "app-config"}}}},
+					}}},
+				},
+			},
 		}, metav1.CreateOptions{})
 		return err
 	})
 	mustCreate(t, func() error {
 		_, err := env.Client.CoreV1().Pods(env.Namespace).Create(ctx, &corev1.Pod{
-			ObjectMeta: metav1.ObjectMeta{Name: "leaky", Annotations: map[string]string{"debug/password": canary}},
+			ObjectMeta: metav1.ObjectMeta{Name: "leaky",
+				Labels:      map[string]string{"sim.opsagent.dev/state": "CrashLoopBackOff"},
+				Annotations: map[string]string{"debug/password": c.secret}},
 			Spec: corev1.PodSpec{Containers: []corev1.Container{{
 				Name: "app", Image: "registry.example/app:1",
-				Env: []corev1.EnvVar{{Name: "DB_PASSWORD", ValueFrom: &corev1.EnvVarSource{
-					SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "db"}, Key: "password"},
-				}}},
+				Env: []corev1.EnvVar{
+					{Name: "DB_PASSWORD", ValueFrom: &corev1.EnvVarSource{
+						SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "db"}, Key: "password"}}},
+					{Name: "POSTGRES_PASSWORD", Value: c.env},
+				},
 			}}},
 		}, metav1.CreateOptions{})
 		return err
 	})
-	env.SetPodLogs(t, "leaky", []string{"connecting with password " + canary, "auth header " + b64}, nil)
-	waitPodRunning(t, env, "leaky")
+	logs := []string{
+		"connecting with password " + c.secret,
+		"auth header " + c.secretB64,
+		"env DB_PASSWORD=" + c.env,
+		`config {"password": "` + c.configMap + `"}`,
+		"dsn postgres://app:" + c.url + "@db:5432/app",
+		"FATAL: password authentication failed",
+	}
+	env.SetPodLogs(t, "leaky", logs, logs)
+	return c
+}
 
+// canaryCluster plants the canaries in a namespace of its own and returns
+// it with clients for the tools, once the crashing pod runs.
+func canaryCluster(t *testing.T) (*testcluster.Env, *kube.Clients, canaries) {
+	t.Helper()
+	env := testcluster.New(t)
+	c := plantCanaries(t, env)
+	waitPodRunning(t, env, "leaky")
 	clients, err := kube.NewClients(env.Getter())
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := tools.NewRegistry(kubetools.New(clients)...)
-	m := agenttest.NewFakeModel(t,
-		agenttest.Calls(
-			agenttest.Call("c1", "pod_logs", `{"name":"leaky"}`),
-			agenttest.Call("c2", "get_resource", `{"kind":"configmap","name":"app-config"}`),
-			agenttest.Call("c3", "get_resource", `{"kind":"pod","name":"leaky"}`),
-		),
-		agenttest.Answer("done"),
-	)
+	return env, clients, c
+}
+
+// assertNoCanary fails for every canary found in a request body.
+func assertNoCanary(t *testing.T, what string, reqs []agenttest.Request, c canaries) {
+	t.Helper()
+	if len(reqs) == 0 {
+		t.Fatalf("%s: the model received no request", what)
+	}
+	for i, req := range reqs {
+		for _, leak := range c.all() {
+			if strings.Contains(req.Body, leak) {
+				t.Errorf("%s: request %d to the model contains the canary %q", what, i, leak)
+			}
+		}
+	}
+}
+
+// toolMessagesByID maps each tool call's ID to the content the model got.
+func toolMessagesByID(req agenttest.Request) map[string]string {
+	out := map[string]string{}
+	for _, m := range req.Chat.Messages {
+		if m.Role == openai.ChatMessageRoleTool {
+			out[m.ToolCallID] = m.Content
+		}
+	}
+	return out
+}
+
+// TestCanarySecretNeverReachesTheModel lets the (fake) model read the
+// planted canaries through every read tool — get_resource (describe),
+// list_resources, pod_logs, list_events, diagnose and explain — and checks
+// that no request body carries one, while the same calls made directly show
+// that the canaries did reach the tools' output.
+func TestCanarySecretNeverReachesTheModel(t *testing.T) {
+	env, clients, c := canaryCluster(t)
+	ctx := context.Background()
+	reg := tools.NewRegistry(append(kubetools.New(clients), diagtools.New(clients)...)...)
+	gate := &tools.Gate{Registry: reg, Approver: &tools.Policy{}}
+	calls := []openai.ToolCall{
+		agenttest.Call("logs", kubetools.NamePodLogs, `{"name":"leaky"}`),
+		agenttest.Call("cm", kubetools.NameGetResource, `{"kind":"configmap","name":"app-config"}`),
+		agenttest.Call("pod", kubetools.NameGetResource, `{"kind":"pod","name":"leaky"}`),
+		agenttest.Call("deploy", kubetools.NameGetResource, `{"kind":"deployment","name":"app"}`),
+		agenttest.Call("list-cm", kubetools.NameListResources, `{"kind":"configmaps"}`),
+		agenttest.Call("list-pods", kubetools.NameListResources, `{"kind":"pods"}`),
+		agenttest.Call("events", kubetools.NameListEvents, `{}`),
+	}
+	diag := []openai.ToolCall{
+		agenttest.Call("diagnose", diagtools.NameDiagnose, `{}`),
+		agenttest.Call("explain-pod", diagtools.NameExplain, `{"name":"leaky"}`),
+		agenttest.Call("explain-deploy", diagtools.NameExplain, `{"name":"app","kind":"deployment"}`),
+	}
+
+	// The canaries do reach the tools: without redaction they would leak.
+	reached := map[string][]string{"logs": {c.secret, c.secretB64, c.env, c.configMap, c.url}, "cm": {c.configMap, c.url, c.secretB64}, "deploy": {c.env}, "pod": {c.secret, c.env}}
+	for _, call := range calls {
+		want := reached[call.ID]
+		if want == nil {
+			continue
+		}
+		rec := gate.Call(ctx, call.Function.Name, json.RawMessage(call.Function.Arguments))
+		out, _ := json.Marshal(rec.Result)
+		for _, v := range want {
+			if !strings.Contains(string(out), v) {
+				t.Errorf("%s returns no %q, so the test would not notice a leak: %.400s", call.ID, v, out)
+			}
+		}
+	}
+
+	m := agenttest.NewFakeModel(t, agenttest.Calls(calls...), agenttest.Calls(diag...), agenttest.Answer("done"))
 	a, err := agent.New(agent.Config{
-		Gate:    &tools.Gate{Registry: reg, Approver: &tools.Policy{}},
-		Planner: planner.New(reg), Model: m.Client(), ModelName: "fake",
-		Redactor: agent.NewRedactor(env.Client, nil),
+		Gate: gate, Planner: planner.New(reg), Model: m.Client(), ModelName: "fake",
+		Redactor: redact.New(env.Client, nil),
 		Prompt:   agent.PromptData{Context: "test", Namespace: env.Namespace},
 	})
 	if err != nil {
@@ -89,21 +218,136 @@ func TestCanarySecretNeverReachesTheModel(t *testing.T) {
 		}
 	}
 	reqs := m.Requests()
-	if len(reqs) != 2 {
-		t.Fatalf("%d model requests, want 2", len(reqs))
+	if len(reqs) != 3 {
+		t.Fatalf("%d model requests, want 3", len(reqs))
 	}
-	for i, req := range reqs {
-		for _, leak := range []string{canary, b64} {
-			if strings.Contains(req.Body, leak) {
-				t.Errorf("request %d to the model contains the secret value %q", i, leak)
+	assertNoCanary(t, "agent", reqs, c)
+	msgs := toolMessagesByID(reqs[2])
+	for _, id := range []string{"logs", "cm", "pod", "deploy", "explain-pod"} {
+		if !strings.Contains(msgs[id], redact.Redacted) {
+			t.Errorf("tool message %s shows no redaction, so no canary reached it: %.300s", id, msgs[id])
+		}
+	}
+	if !strings.Contains(msgs["diagnose"], "leaky") {
+		t.Errorf("diagnose did not report the crashing pod, so its logs were not read: %.300s", msgs["diagnose"])
+	}
+}
+
+// TestCanaryNeverReachesExplainModel runs `diagnose --explain` on the
+// planted canaries: the diagnosis reads the crashing pod's logs, and every
+// group is sent to the (fake) model.
+func TestCanaryNeverReachesExplainModel(t *testing.T) {
+	env, clients, c := canaryCluster(t)
+	ctx := context.Background()
+	d, err := diagnose.New(clients)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep *diagnose.Report
+	deadline := time.Now().Add(45 * time.Second)
+	for {
+		rep, err = d.Diagnose(ctx, diagnose.Options{Namespace: env.Namespace, NamespaceExplicit: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if logsRead(rep) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no finding with logs after 45s: %d groups", len(rep.Groups))
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	m := agenttest.NewFakeModelFunc(t, func(int, openai.ChatCompletionRequest) agenttest.Reply { return agenttest.Answer("explained") })
+	if err := llmexplain.New(llmexplain.Config{Client: m.Client(), Model: "fake"}).Explain(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	assertNoCanary(t, "diagnose --explain", m.Requests(), c)
+	if body := strings.Join(bodies(m.Requests()), "\n"); !strings.Contains(body, redact.Redacted) {
+		t.Errorf("no request shows a redaction, so the logs with the canaries were not sent")
+	}
+}
+
+func logsRead(rep *diagnose.Report) bool {
+	for _, g := range rep.Groups {
+		for _, f := range g.Findings {
+			if l := f.Evidence.Logs; l != nil && len(l.Lines) > 0 {
+				return true
 			}
 		}
 	}
-	msgs := reqs[1].ToolMessages()
-	for i, msg := range msgs {
-		if !strings.Contains(msg, agent.Redacted) {
-			t.Errorf("tool message %d shows no redaction, so the canary never reached the tools' output: %.300s", i, msg)
+	return false
+}
+
+func bodies(reqs []agenttest.Request) []string {
+	out := make([]string, len(reqs))
+	for i, r := range reqs {
+		out[i] = r.Body
+	}
+	return out
+}
+
+// TestCanaryNeverReachesTheModelFromHelmTools installs the chart with a
+// canary database password (stored in the chart's Secret and in its
+// DATABASE_URL) and a canary literal env value, then lets the model read the
+// release's status and history, a deploy's preview, and the backend
+// Deployment the chart made.
+func TestCanaryNeverReachesTheModelFromHelmTools(t *testing.T) {
+	env := testcluster.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	const dbPassword, envToken = "helmdbcanary-3e8a61f0", "helmenvcanary-9b27d4c5"
+	rc, err := release.New(env.Getter(), env.Namespace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rc.Deploy(ctx, release.DeployOptions{Values: release.Values{Overrides: map[string]any{
+		"postgresql": map[string]any{"auth": map[string]any{"password": dbPassword}},
+		"backend":    map[string]any{"extraEnv": []any{map[string]any{"name": "API_TOKEN", "value": envToken}}},
+	}}}); err != nil {
+		t.Fatalf("install the chart: %v", err)
+	}
+
+	clients, err := kube.NewClients(env.Getter())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := tools.NewRegistry(append(kubetools.New(clients), releasetools.New(env.Getter(), env.Namespace, releasetools.Options{})...)...)
+	m := agenttest.NewFakeModel(t,
+		agenttest.Calls(
+			agenttest.Call("status", releasetools.NameStatus, `{}`),
+			agenttest.Call("history", releasetools.NameHistory, `{}`),
+			agenttest.Call("preview", releasetools.NameDeploy, `{"values_set":["backend.replicaCount=2"],"reuse_values":true}`),
+			agenttest.Call("backend", kubetools.NameGetResource, `{"kind":"deployment","name":"todo-chatbot-backend"}`),
+		),
+		agenttest.Answer("done"),
+	)
+	a, err := agent.New(agent.Config{
+		Gate:    &tools.Gate{Registry: reg, Approver: &tools.Policy{}},
+		Planner: planner.New(reg), Model: m.Client(), ModelName: "fake",
+		Redactor: redact.New(env.Client, nil),
+		Prompt:   agent.PromptData{Context: "test", Namespace: env.Namespace},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := a.Run(ctx, "show the release and what an upgrade to 2 backend replicas would change")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Actions) != 4 || run.Actions[2].Preview == nil {
+		t.Fatalf("actions = %+v, want 4 with the deploy previewed", run.Actions)
+	}
+	for _, leak := range []string{dbPassword, envToken} {
+		for i, req := range m.Requests() {
+			if strings.Contains(req.Body, leak) {
+				t.Errorf("request %d to the model contains the canary %q", i, leak)
+			}
 		}
+	}
+	msgs := toolMessagesByID(m.Requests()[1])
+	if !strings.Contains(msgs["backend"], "API_TOKEN="+redact.Redacted) {
+		t.Errorf("backend description shows no redacted API_TOKEN: %.400s", msgs["backend"])
 	}
 }
 

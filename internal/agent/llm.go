@@ -2,14 +2,15 @@ package agent
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"unicode/utf8"
 
 	openai "github.com/sashabaranov/go-openai"
 
+	"github.com/opsagent/opsagent/internal/redact"
 	"github.com/opsagent/opsagent/internal/tools"
 )
 
@@ -27,6 +28,9 @@ func (a *Agent) runLLM(ctx context.Context, run *Run) error {
 	if err := a.cfg.Redactor.LoadNamespace(ctx, a.cfg.Prompt.Namespace); err != nil {
 		a.log.Debug("redaction limited to patterns", "err", err)
 	}
+	// The system prompt, the request and the model's own messages are sent
+	// as they are: only tool results (cluster-derived text) are redacted,
+	// in toolCall, before they join the conversation.
 	msgs := []openai.ChatCompletionMessage{
 		{Role: openai.ChatMessageRoleSystem, Content: a.system},
 		{Role: openai.ChatMessageRoleUser, Content: run.Request},
@@ -35,7 +39,7 @@ func (a *Agent) runLLM(ctx context.Context, run *Run) error {
 	for step := 1; step <= a.cfg.MaxSteps; step++ {
 		req := openai.ChatCompletionRequest{
 			Model:    a.cfg.ModelName,
-			Messages: a.redactMessages(msgs),
+			Messages: msgs,
 			Tools:    a.defs,
 		}
 		last := step == a.cfg.MaxSteps
@@ -84,8 +88,8 @@ func (a *Agent) runLLM(ctx context.Context, run *Run) error {
 }
 
 // toolCall runs one call the model asked for and returns the tool message
-// content: the result or the error, redacted and capped. Nothing the model
-// sends can skip the Gate.
+// content: the result or the error, redacted, then capped (a value cut
+// first would no longer match). Nothing the model sends can skip the Gate.
 func (a *Agent) toolCall(ctx context.Context, run *Run, tc openai.ToolCall, i int, seen map[string]bool) string {
 	name, args := tc.Function.Name, json.RawMessage(tc.Function.Arguments)
 	if i >= maxCallsPerStep {
@@ -103,7 +107,28 @@ func (a *Agent) toolCall(ctx context.Context, run *Run, tc openai.ToolCall, i in
 	for _, ns := range namespacesIn(args) {
 		_ = a.cfg.Redactor.LoadNamespace(ctx, ns) // logged inside; patterns still apply
 	}
-	return a.capOutput(a.cfg.Redactor.Redact(toolContent(rec)))
+	return a.capOutput(string(a.cfg.Redactor.RedactJSON(toolContent(rec))))
+}
+
+// namespacesIn returns the namespaces a tool call's arguments name: its
+// "namespace" argument, and "" when "all_namespaces" is true. Their Secrets
+// are loaded into the redactor before the call's result is redacted.
+func namespacesIn(args json.RawMessage) []string {
+	var a struct {
+		Namespace     string `json:"namespace"`
+		AllNamespaces bool   `json:"all_namespaces"`
+	}
+	if err := json.Unmarshal(args, &a); err != nil {
+		return nil
+	}
+	var out []string
+	if a.Namespace != "" {
+		out = append(out, a.Namespace)
+	}
+	if a.AllNamespaces {
+		out = append(out, "")
+	}
+	return out
 }
 
 // toolMessage is what the model sees of a Record.
@@ -117,7 +142,7 @@ type toolMessage struct {
 	Error      string     `json:"error,omitempty"`
 }
 
-func toolContent(rec *tools.Record) string {
+func toolContent(rec *tools.Record) []byte {
 	m := toolMessage{Risk: rec.Risk, DryRun: rec.DryRun, Result: rec.Result, Error: rec.Error}
 	if rec.Risk.Mutates() {
 		m.Approved, m.ApprovedBy = rec.Approved, rec.ApprovedBy
@@ -134,7 +159,7 @@ func toolContent(rec *tools.Record) string {
 		b.Reset()
 		_ = enc.Encode(m)
 	}
-	return string(bytes.TrimSpace(b.Bytes()))
+	return bytes.TrimSpace(b.Bytes())
 }
 
 func refusal(msg string) string {
@@ -144,36 +169,14 @@ func refusal(msg string) string {
 	return string(b)
 }
 
-// capOutput truncates s to MaxToolOutput bytes (on a rune boundary) and says so.
+// capOutput truncates redacted output to MaxToolOutput bytes (on a rune
+// boundary) and says so.
 func (a *Agent) capOutput(s string) string {
-	limit := a.cfg.MaxToolOutput
-	if len(s) <= limit {
+	cut := redact.Truncate(s, a.cfg.MaxToolOutput)
+	if len(cut) == len(s) {
 		return s
 	}
-	cut := limit
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + fmt.Sprintf("\n[output truncated: showed %d of %d bytes; narrow the call (namespace, selector, limit, tail) to see more]", cut, len(s))
-}
-
-// redactMessages returns a copy of msgs with every content and argument
-// redacted; it runs before each request, with the Secrets known by then.
-func (a *Agent) redactMessages(msgs []openai.ChatCompletionMessage) []openai.ChatCompletionMessage {
-	out := make([]openai.ChatCompletionMessage, len(msgs))
-	for i, m := range msgs {
-		m.Content = a.cfg.Redactor.Redact(m.Content)
-		if len(m.ToolCalls) > 0 {
-			calls := make([]openai.ToolCall, len(m.ToolCalls))
-			for j, tc := range m.ToolCalls {
-				tc.Function.Arguments = a.cfg.Redactor.Redact(tc.Function.Arguments)
-				calls[j] = tc
-			}
-			m.ToolCalls = calls
-		}
-		out[i] = m
-	}
-	return out
+	return cut + fmt.Sprintf("\n[output truncated: showed %d of %d bytes; narrow the call (namespace, selector, limit, tail) to see more]", len(cut), len(s))
 }
 
 // canonicalJSON makes equal arguments compare equal whatever their key order
@@ -190,10 +193,12 @@ func canonicalJSON(raw json.RawMessage) string {
 	return string(b)
 }
 
-// llmOutcome judges a finished LLM run by its mutations: for each mutating
-// tool, its last call counts (the model may correct a bad call). A change
-// left unapproved wins over a failed one, which wins over bad input. Failed
-// reads and unknown tools are the model's to handle in its answer.
+// llmOutcome judges a finished LLM run by its mutations. Each action —
+// a tool on its targets — counts by its last call (the model may correct a
+// bad call on the same object), so a failure on one object is never hidden
+// by a success on another. A change left unapproved wins over one that did
+// not converge, then a failed one, then bad input. Failed reads and unknown
+// tools are the model's to handle in its answer.
 func llmOutcome(recs []*tools.Record) error {
 	last := map[string]*tools.Record{}
 	var order []string
@@ -201,30 +206,39 @@ func llmOutcome(recs []*tools.Record) error {
 		if !r.Risk.Mutates() {
 			continue
 		}
-		if _, ok := last[r.Tool]; !ok {
-			order = append(order, r.Tool)
+		key := actionKey(r)
+		if _, ok := last[key]; !ok {
+			order = append(order, key)
 		}
-		last[r.Tool] = r
+		last[key] = r
 	}
-	var approval, failed, bad error
-	for _, name := range order {
-		err := last[name].Err()
+	var approval, notConverged, failed, bad error
+	for _, key := range order {
+		err := last[key].Err()
 		switch {
 		case err == nil:
 		case errors.Is(err, tools.ErrApprovalRequired) || errors.Is(err, tools.ErrDeclined):
-			approval = cmpOr(approval, err)
+			approval = cmp.Or(approval, err)
+		case errors.Is(err, tools.ErrNotConverged):
+			notConverged = cmp.Or(notConverged, err)
 		case tools.IsBadInput(err):
-			bad = cmpOr(bad, err)
+			bad = cmp.Or(bad, err)
 		default:
-			failed = cmpOr(failed, err)
+			failed = cmp.Or(failed, err)
 		}
 	}
-	return cmpOr(approval, cmpOr(failed, bad))
+	return cmp.Or(approval, notConverged, failed, bad)
 }
 
-func cmpOr(a, b error) error {
-	if a != nil {
-		return a
+// actionKey names what a call acted on: the tool and its previewed targets,
+// or, when it failed before a preview, the tool and its arguments.
+func actionKey(r *tools.Record) string {
+	if r.Preview != nil && len(r.Preview.Targets) > 0 {
+		key := r.Tool
+		for _, t := range r.Preview.Targets {
+			key += "|" + t.String()
+		}
+		return key
 	}
-	return b
+	return r.Tool + "|" + string(r.Args)
 }

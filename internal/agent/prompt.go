@@ -3,10 +3,12 @@ package agent
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"text/template"
 
 	openai "github.com/sashabaranov/go-openai"
+	"github.com/sashabaranov/go-openai/jsonschema"
 
 	"github.com/opsagent/opsagent/internal/tools"
 	"github.com/opsagent/opsagent/prompts"
@@ -42,6 +44,10 @@ func SystemPrompt(data PromptData) (string, error) {
 // ToolDefinitions describes the registry's tools to the model. The risk is
 // stated in each description so the model knows which calls need approval;
 // the Gate enforces it whatever the model believes.
+//
+// Every request carries these schemas, so they are compacted for the model
+// (see compactForModel); the tools' own schemas, used for strict decoding,
+// are unchanged.
 func ToolDefinitions(reg *tools.Registry) []openai.Tool {
 	defs := make([]openai.Tool, 0, len(reg.Names()))
 	for _, t := range reg.Tools() {
@@ -54,10 +60,37 @@ func ToolDefinitions(reg *tools.Registry) []openai.Tool {
 		}
 		defs = append(defs, openai.Tool{
 			Type:     openai.ToolTypeFunction,
-			Function: &openai.FunctionDefinition{Name: t.Name(), Description: desc, Parameters: t.Schema()},
+			Function: &openai.FunctionDefinition{Name: t.Name(), Description: desc, Parameters: compactForModel(t.Schema())},
 		})
 	}
 	return defs
+}
+
+// commonArgs are the arguments whose meaning is the same in every tool; the
+// system prompt explains them once ("Common arguments"), so their
+// per-tool descriptions are left out of what the model sees.
+var commonArgs = []string{"name", "namespace", "wait", "timeout_seconds", "container"}
+
+// compactForModel returns a copy of a tool's schema without what costs
+// tokens on every request and tells the model nothing new: the
+// descriptions of commonArgs, and "additionalProperties": false (the gate
+// refuses unknown arguments whatever the schema says).
+func compactForModel(s *jsonschema.Definition) *jsonschema.Definition {
+	if s == nil {
+		return nil
+	}
+	out := *s
+	out.AdditionalProperties = nil
+	if s.Properties != nil {
+		out.Properties = make(map[string]jsonschema.Definition, len(s.Properties))
+		for name, p := range s.Properties {
+			if slices.Contains(commonArgs, name) {
+				p.Description = ""
+			}
+			out.Properties[name] = p
+		}
+	}
+	return &out
 }
 
 // EstimateTokens estimates the tokens of s for budgeting: about four

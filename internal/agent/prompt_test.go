@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/opsagent/opsagent/internal/agent"
+	"github.com/opsagent/opsagent/internal/redact"
 )
 
 func TestSystemPrompt(t *testing.T) {
@@ -13,7 +14,7 @@ func TestSystemPrompt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Kube context: minikube", "Default namespace: todo", "untrusted data", agent.Redacted, "approved by the user"} {
+	for _, want := range []string{"Kube context: minikube", "Default namespace: todo", "untrusted data", redact.Redacted, "approved by the user"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("system prompt lacks %q:\n%s", want, got)
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/opsagent/opsagent/internal/tools"
@@ -18,11 +19,15 @@ import (
 type Entry struct {
 	Time time.Time `json:"time"`
 	// Context is the kube context the change was made in.
-	Context    string          `json:"context"`
+	Context string `json:"context"`
+	// Phase is "started" (approved, about to run) or "done" (the outcome).
+	Phase      string          `json:"phase"`
 	Namespace  string          `json:"namespace,omitempty"`
 	Tool       string          `json:"tool"`
 	Args       json.RawMessage `json:"args"`
 	Risk       tools.Risk      `json:"risk"`
+	Privileged []string        `json:"privileged,omitempty"`
+	Targets    []tools.Target  `json:"targets,omitempty"`
 	Preview    string          `json:"preview,omitempty"`
 	ApprovedBy string          `json:"approvedBy"`
 	Result     any             `json:"result,omitempty"`
@@ -55,10 +60,13 @@ func (l *Log) Record(_ context.Context, e tools.AuditEntry) error {
 	entry := Entry{
 		Time:       e.Time.UTC(),
 		Context:    l.context,
+		Phase:      e.Phase,
 		Namespace:  namespaceOf(e.Args, l.namespace),
 		Tool:       e.Tool,
 		Args:       compact(e.Args),
 		Risk:       e.Risk,
+		Privileged: e.Privileged,
+		Targets:    e.Targets,
 		Preview:    e.Preview,
 		ApprovedBy: e.ApprovedBy,
 		Result:     e.Result,
@@ -78,13 +86,44 @@ func (l *Log) Record(_ context.Context, e tools.AuditEntry) error {
 	return l.append(append(line, '\n'))
 }
 
-func (l *Log) append(line []byte) error {
-	if err := os.MkdirAll(filepath.Dir(l.path), 0o700); err != nil {
-		return fmt.Errorf("create audit log folder: %w (set --audit-log or OPSAGENT_AUDIT_LOG to a writable path)", err)
-	}
-	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+// Check implements tools.AuditSink: it opens the log for appending (creating
+// it and its folder if needed) without writing, so a change is never
+// approved when its record could not be written.
+func (l *Log) Check() error {
+	f, err := l.open()
 	if err != nil {
-		return fmt.Errorf("open audit log: %w (set --audit-log or OPSAGENT_AUDIT_LOG to a writable path)", err)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close audit log %s: %w", l.path, err)
+	}
+	return nil
+}
+
+// open opens the log for appending. It refuses anything but a regular file
+// (a symlink planted at the path, a FIFO) so records cannot be redirected.
+func (l *Log) open() (*os.File, error) {
+	if l.path == "" {
+		return nil, fmt.Errorf("no audit log path (set --audit-log or OPSAGENT_AUDIT_LOG)")
+	}
+	if err := os.MkdirAll(filepath.Dir(l.path), 0o700); err != nil {
+		return nil, fmt.Errorf("create audit log folder: %w (set --audit-log or OPSAGENT_AUDIT_LOG to a writable path)", err)
+	}
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open audit log: %w (set --audit-log or OPSAGENT_AUDIT_LOG to a writable regular file)", err)
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		_ = f.Close() // refusing it anyway
+		return nil, fmt.Errorf("audit log %s is not a regular file; set --audit-log or OPSAGENT_AUDIT_LOG to one", l.path)
+	}
+	return f, nil
+}
+
+func (l *Log) append(line []byte) error {
+	f, err := l.open()
+	if err != nil {
+		return err
 	}
 	_, werr := f.Write(line)
 	cerr := f.Close()

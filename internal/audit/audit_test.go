@@ -141,3 +141,28 @@ func readLines(t *testing.T, path string) []line {
 	}
 	return out
 }
+
+func TestCheckRefusesWhatIsNotARegularFile(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "elsewhere.log")
+	if err := os.WriteFile(target, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "audit.log")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := audit.New(link, "ctx", "ns").Check(); err == nil {
+		t.Error("Check accepted a symlink planted at the audit log path")
+	}
+	if err := audit.New("", "ctx", "ns").Check(); err == nil || !strings.Contains(err.Error(), "--audit-log") {
+		t.Errorf("Check with no path = %v, want an error naming --audit-log", err)
+	}
+	good := audit.New(filepath.Join(dir, "sub", "audit.log"), "ctx", "ns")
+	if err := good.Check(); err != nil {
+		t.Fatalf("Check on a fresh path: %v", err)
+	}
+	if st, err := os.Stat(good.Path()); err != nil || st.Size() != 0 || st.Mode().Perm() != 0o600 {
+		t.Errorf("Check should create an empty 0600 file: %v %v", st, err)
+	}
+}

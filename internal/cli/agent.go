@@ -23,9 +23,13 @@ import (
 	"github.com/opsagent/opsagent/internal/config"
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/planner"
+	"github.com/opsagent/opsagent/internal/redact"
 	"github.com/opsagent/opsagent/internal/tools"
+	"github.com/opsagent/opsagent/internal/tools/configtools"
 	"github.com/opsagent/opsagent/internal/tools/diagtools"
 	"github.com/opsagent/opsagent/internal/tools/kubetools"
+	"github.com/opsagent/opsagent/internal/tools/nodetools"
+	"github.com/opsagent/opsagent/internal/tools/objecttools"
 	"github.com/opsagent/opsagent/internal/tools/releasetools"
 )
 
@@ -38,12 +42,21 @@ const (
 // maxRequestsPerFile bounds -f; a longer batch is surely a mistake.
 const maxRequestsPerFile = 1000
 
+// maxRequestBytes bounds one request: a request is a sentence or a short
+// paragraph, and everything in it is sent to the model on every step.
+const maxRequestBytes = 16 << 10
+
+// maxToolTimeout is the longest wait any tool accepts (timeout_seconds
+// 1800); a longer --timeout would make every tool call invalid.
+const maxToolTimeout = 30 * time.Minute
+
 // AgentOptions are the flags of `opsagent REQUEST`.
 type AgentOptions struct {
 	Model            string
 	MaxSteps         int
 	Yes              bool
 	AllowDestructive bool
+	AllowPrivileged  bool
 	DryRun           bool
 	NonInteractive   bool
 	PlannerOnly      bool
@@ -52,6 +65,10 @@ type AgentOptions struct {
 	ContinueOnError  bool
 	Timeout          time.Duration
 	AuditLog         string
+
+	// ChartDirs are the folders (--chart-dir) the model may deploy charts
+	// and values files from; none: only the built-in chart.
+	ChartDirs []string
 
 	global *GlobalOptions
 	genericiooptions.IOStreams
@@ -71,26 +88,34 @@ type AgentOptions struct {
 
 // NewAgentOptions returns the defaults.
 func NewAgentOptions(g *GlobalOptions, streams genericiooptions.IOStreams) *AgentOptions {
-	return &AgentOptions{
+	o := &AgentOptions{
 		MaxSteps:   agent.DefaultMaxSteps,
 		Output:     outputText,
 		global:     g,
 		IOStreams:  streams,
 		getenv:     os.Getenv,
-		newTools:   clusterTools,
 		isTerminal: isTerminal,
 	}
+	o.newTools = func(c *kube.Clients) []tools.Tool {
+		return clusterTools(c, releasetools.Options{ChartRoots: o.ChartDirs})
+	}
+	return o
 }
 
 // clusterTools is the registry every request can reach. Helm and diagnose
 // tools are appended here as they land.
-func clusterTools(c *kube.Clients) []tools.Tool {
-	return slices.Concat(kubetools.New(c), diagtools.New(c), releasetools.New(c.Getter, c.Namespace))
+func clusterTools(c *kube.Clients, helm releasetools.Options) []tools.Tool {
+	return slices.Concat(kubetools.New(c), diagtools.New(c), releasetools.New(c.Getter, c.Namespace, helm), nodetools.New(c), configtools.New(c), objecttools.New(c))
 }
 
 // addAgentCommand makes the root command run the agent on its arguments.
 func addAgentCommand(root *cobra.Command, g *GlobalOptions, streams genericiooptions.IOStreams) {
-	o := NewAgentOptions(g, streams)
+	bindAgentCommand(root, NewAgentOptions(g, streams))
+}
+
+// bindAgentCommand makes root run the agent with o and its flags; eval binds
+// its own options to a command of its own, so its runs parse flags alike.
+func bindAgentCommand(root *cobra.Command, o *AgentOptions) {
 	root.Example = `  opsagent "scale backend to 3"
   opsagent restart the frontend --yes
   opsagent "why is the backend failing?" -n todo
@@ -99,8 +124,13 @@ func addAgentCommand(root *cobra.Command, g *GlobalOptions, streams genericioopt
 	root.Long += `
 
 Changes: each write is previewed and asked about on a terminal (y/N), or
-approved with --yes; destructive ones also need --allow-destructive. Without a
-terminal (or with --non-interactive) nothing unapproved is changed.
+approved with --yes. --yes covers the request's namespace only (-n, else the
+kubeconfig's); a change elsewhere is asked on the terminal or refused.
+Destructive changes (deletions, scale to 0, drain, an upgrade that removes
+objects) also need --allow-destructive; privileged ones (RBAC, cluster-scoped
+objects such as nodes, webhooks, CRDs, privileged or hostPath pods) also need
+--allow-privileged. Without a terminal (or with --non-interactive) nothing
+unapproved is changed. Details: docs/risk.md.
 
 Output: text by default. -o json prints one JSON document on stdout:
   {"request", "mode": "llm"|"fallback", "fallbackReason",
@@ -112,7 +142,8 @@ Logs and progress go to stderr.
 
 Exit codes: 0 done; 1 an action failed; 2 bad input (unknown workload,
 invalid value, request not understood); 3 a change needed approval that was
-not given.`
+not given; 5 a change was made but did not converge (rollout or drain timed
+out).`
 	root.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 && o.File == "" {
 			return cmd.Help()
@@ -130,9 +161,11 @@ not given.`
 	f.IntVar(&o.MaxSteps, "max-steps", o.MaxSteps, "maximum model calls per request")
 	f.BoolVarP(&o.Yes, "yes", "y", false, "approve changes without asking (destructive ones also need --allow-destructive)")
 	f.BoolVar(&o.AllowDestructive, "allow-destructive", false, "permit destructive actions (delete a pod, uninstall a release)")
+	f.BoolVar(&o.AllowPrivileged, "allow-privileged", false, "permit privileged actions (RBAC, cluster-scoped objects, privileged pods); each still needs approval")
 	f.BoolVar(&o.DryRun, "dry-run", false, "show what would change and change nothing")
 	f.BoolVar(&o.NonInteractive, "non-interactive", false, "never ask: changes not approved by --yes are not made (exit 3)")
 	f.BoolVar(&o.PlannerOnly, "no-llm", false, "use the deterministic planner even if a model is configured")
+	f.StringArrayVar(&o.ChartDirs, "chart-dir", nil, "folder the model may deploy Helm charts and values files from (repeatable; default: only the built-in chart)")
 	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: text or json (one JSON document on stdout)")
 	f.StringVarP(&o.File, "filename", "f", "", "read requests from a file, one per line ('-' for stdin; blank lines and # comments skipped)")
 	f.BoolVar(&o.ContinueOnError, "continue-on-error", false, "with -f, run the remaining requests after a failure")
@@ -165,15 +198,28 @@ func (o *AgentOptions) Complete(args []string) error {
 		cfg.AuditLog = o.AuditLog
 	}
 	o.cfg = cfg
-	clients, err := kube.NewClients(o.global.ConfigFlags)
-	if err != nil {
-		return err
+	if err := checkChartDirs(o.ChartDirs); err != nil {
+		return BadInput(err)
 	}
-	o.clients = clients
 	// Answers are read from stdin, so only when it is a terminal and not
 	// the request file.
 	o.interactive = !o.NonInteractive && o.File != "-" && o.isTerminal(o.In)
 	o.progress = o.isTerminal(o.ErrOut)
+	return nil
+}
+
+// checkChartDirs makes sure each --chart-dir names a folder, so that a
+// typo is reported instead of silently allowing nothing.
+func checkChartDirs(dirs []string) error {
+	for _, d := range dirs {
+		fi, err := os.Stat(d)
+		if err != nil {
+			return fmt.Errorf("--chart-dir %s: %w", d, err)
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("--chart-dir %s is not a folder; name the folder that holds the charts and values files", d)
+		}
+	}
 	return nil
 }
 
@@ -220,8 +266,8 @@ func (o *AgentOptions) Validate() error {
 	if o.MaxSteps < 1 || o.MaxSteps > 50 {
 		return fmt.Errorf("--max-steps must be between 1 and 50, got %d", o.MaxSteps)
 	}
-	if o.Timeout < 0 {
-		return fmt.Errorf("--timeout must not be negative, got %s", o.Timeout)
+	if o.Timeout < 0 || o.Timeout > maxToolTimeout {
+		return fmt.Errorf("--timeout must be between 0 and %s (the longest a tool waits), got %s", maxToolTimeout, o.Timeout)
 	}
 	if o.ContinueOnError && o.File == "" {
 		return errors.New("--continue-on-error needs -f FILE")
@@ -230,12 +276,22 @@ func (o *AgentOptions) Validate() error {
 		if strings.TrimSpace(r) == "" {
 			return errors.New("the request is empty; say what to do, e.g. \"scale backend to 3\"")
 		}
+		if len(r) > maxRequestBytes {
+			return fmt.Errorf("the request is %d bytes, more than %d; say it in fewer words (put long material in the cluster, not the request)", len(r), maxRequestBytes)
+		}
 	}
 	return nil
 }
 
-// Run answers each request in order and prints the outcome.
+// Run connects to the cluster, answers each request in order and prints
+// the outcome. Clients are built here, after Validate, so bad input is
+// reported as such (exit 2) even without a reachable kubeconfig.
 func (o *AgentOptions) Run(ctx context.Context) error {
+	clients, err := kube.NewClients(o.global.ConfigFlags)
+	if err != nil {
+		return err
+	}
+	o.clients = clients
 	log := slog.Default()
 	ag, err := o.newAgent(log)
 	if err != nil {
@@ -298,7 +354,7 @@ func (o *AgentOptions) newAgent(log *slog.Logger) (*agent.Agent, error) {
 	if o.progress {
 		prog = newSpinner(o.ErrOut)
 	}
-	settings := gateSettings{Yes: o.Yes, AllowDestructive: o.AllowDestructive, DryRun: o.DryRun, AuditLog: o.cfg.AuditLog}
+	settings := gateSettings{Yes: o.Yes, AllowDestructive: o.AllowDestructive, AllowPrivileged: o.AllowPrivileged, DryRun: o.DryRun, AuditLog: o.cfg.AuditLog}
 	if o.interactive {
 		settings.Ask = newAsker(o.In, o.ErrOut, prog).ask
 	}
@@ -318,7 +374,7 @@ func (o *AgentOptions) newAgent(log *slog.Logger) (*agent.Agent, error) {
 	case !o.cfg.LLMEnabled():
 		cfg.NoModelReason = "no " + config.KeyAPIKey + " configured"
 	default:
-		red := agent.NewRedactor(o.clients.Typed, log)
+		red := redact.New(o.clients.Typed, log)
 		red.AddValues(o.cfg.APIKey)
 		cfg.Model, cfg.ModelName, cfg.Redactor = agent.NewChatClient(o.cfg), o.cfg.Model, red
 	}
@@ -332,6 +388,8 @@ func exitCodeFor(err error) int {
 		return ExitApprovalRequired
 	case tools.IsBadInput(err):
 		return ExitBadInput
+	case errors.Is(err, tools.ErrNotConverged):
+		return ExitNotConverged
 	}
 	return ExitFailed
 }
@@ -346,21 +404,19 @@ type asker struct {
 	in       *bufio.Reader
 	out      io.Writer
 	progress agent.Progress
+	// mask hides secret-looking argument values in the prompt.
+	mask func(json.RawMessage) json.RawMessage
 }
 
 func newAsker(in io.Reader, out io.Writer, progress agent.Progress) *asker {
-	return &asker{in: bufio.NewReader(in), out: out, progress: progress}
+	return &asker{in: bufio.NewReader(in), out: out, progress: progress, mask: maskArgs}
 }
 
 func (a *asker) ask(ctx context.Context, req tools.ApprovalRequest) (bool, error) {
 	if a.progress != nil {
 		a.progress.Stop()
 	}
-	prompt := fmt.Sprintf("\n%s (%s): %s\n", req.Tool, req.Risk, req.Preview.Summary)
-	if req.Preview.Diff != "" {
-		prompt += req.Preview.Diff + "\n"
-	}
-	if _, err := fmt.Fprint(a.out, prompt+"Apply this change? [y/N]: "); err != nil {
+	if _, err := fmt.Fprint(a.out, approvalPrompt(req, a.mask)+"Apply this change? [y/N]: "); err != nil {
 		return false, fmt.Errorf("show approval prompt: %w", err)
 	}
 	answer, err := a.readLine(ctx)

@@ -145,7 +145,8 @@ func TestAgentFallbackScaleWithYes(t *testing.T) {
 		}
 	}
 
-	// The audit log has one 0600 line naming the context and namespace.
+	// The audit log is 0600 and holds two lines for the one change, naming
+	// the context and namespace: "started" before it ran, "done" after.
 	info, err := os.Stat(auditLog)
 	if err != nil {
 		t.Fatalf("audit log: %v", err)
@@ -155,18 +156,20 @@ func TestAgentFallbackScaleWithYes(t *testing.T) {
 	}
 	data, _ := os.ReadFile(auditLog)
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	if len(lines) != 1 {
-		t.Fatalf("audit log has %d lines, want 1:\n%s", len(lines), data)
+	if len(lines) != 2 {
+		t.Fatalf("audit log has %d lines, want 2 (started, done):\n%s", len(lines), data)
 	}
 	var entry struct {
-		Context, Namespace, Tool, ApprovedBy string
-		Args                                 json.RawMessage
+		Context, Namespace, Tool, ApprovedBy, Phase string
+		Args                                        json.RawMessage
 	}
-	if err := json.Unmarshal([]byte(lines[0]), &entry); err != nil {
-		t.Fatal(err)
-	}
-	if entry.Tool != "scale_workload" || entry.Namespace != env.Namespace || entry.ApprovedBy != "--yes" || entry.Context == "" {
-		t.Errorf("audit entry = %+v", entry)
+	for i, phase := range []string{tools.AuditStarted, tools.AuditDone} {
+		if err := json.Unmarshal([]byte(lines[i]), &entry); err != nil {
+			t.Fatal(err)
+		}
+		if entry.Phase != phase || entry.Tool != "scale_workload" || entry.Namespace != env.Namespace || entry.ApprovedBy != "--yes" || entry.Context == "" {
+			t.Errorf("audit entry %d = %+v, want phase %s", i, entry, phase)
+		}
 	}
 	if !strings.Contains(string(entry.Args), `"timeout_seconds":60`) {
 		t.Errorf("audit args = %s, want --timeout passed as timeout_seconds", entry.Args)

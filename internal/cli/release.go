@@ -35,6 +35,7 @@ const maxReleaseTimeout = time.Hour
 type releaseOptions struct {
 	Yes              bool
 	AllowDestructive bool
+	AllowPrivileged  bool
 	DryRun           bool
 	NonInteractive   bool
 	Output           string
@@ -43,6 +44,15 @@ type releaseOptions struct {
 
 	global *GlobalOptions
 	genericiooptions.IOStreams
+	// newTools builds the tools the gate runs: the Helm tools, or the one
+	// tool a create command built for its values.
+	newTools func(*kube.Clients) []tools.Tool
+	// helm configures the Helm tools: install allows the chart and values
+	// files the user typed.
+	helm releasetools.Options
+	// createNamespace: install's --create-namespace, which puts creating
+	// the request's namespace within what --yes approves.
+	createNamespace bool
 
 	// Seams for tests.
 	getenv     func(string) string
@@ -50,7 +60,13 @@ type releaseOptions struct {
 }
 
 func newReleaseOptions(g *GlobalOptions, streams genericiooptions.IOStreams) *releaseOptions {
-	return &releaseOptions{Output: outputText, global: g, IOStreams: streams, getenv: os.Getenv, isTerminal: isTerminal}
+	o := &releaseOptions{Output: outputText, global: g, IOStreams: streams, getenv: os.Getenv, isTerminal: isTerminal}
+	o.newTools = o.helmTools
+	return o
+}
+
+func (o *releaseOptions) helmTools(c *kube.Clients) []tools.Tool {
+	return releasetools.New(c.Getter, namespaceOrDefault(c), o.helm)
 }
 
 // addOutputFlag adds -o, which every release command has.
@@ -65,6 +81,7 @@ func (o *releaseOptions) addMutationFlags(f *pflag.FlagSet, destructive bool) {
 	if destructive {
 		f.BoolVar(&o.AllowDestructive, "allow-destructive", false, "permit this destructive action (also needs --yes or a terminal answer)")
 	}
+	f.BoolVar(&o.AllowPrivileged, "allow-privileged", false, "permit a chart that renders privileged objects (RBAC, cluster-scoped kinds, webhooks, CRDs, privileged pods)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "show what would change and change nothing")
 	f.BoolVar(&o.NonInteractive, "non-interactive", false, "never ask: a change not approved by --yes is not made (exit 3)")
 	f.StringVar(&o.AuditLog, "audit-log", "", "audit log file (default $"+config.KeyAuditLog+", else $XDG_STATE_HOME/opsagent/audit.log)")
@@ -87,7 +104,7 @@ func (o *releaseOptions) timeoutSeconds() int {
 	return int(math.Ceil(o.Timeout.Seconds()))
 }
 
-// newReleaseGate builds the shared gate (newGate) over the Helm tools.
+// newReleaseGate builds the shared gate (newGate) over o.newTools.
 func (o *releaseOptions) newReleaseGate() (*tools.Gate, error) {
 	cfg, err := config.Load(o.getenv)
 	if err != nil {
@@ -100,11 +117,14 @@ func (o *releaseOptions) newReleaseGate() (*tools.Gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	settings := gateSettings{Yes: o.Yes, AllowDestructive: o.AllowDestructive, DryRun: o.DryRun, AuditLog: cfg.AuditLog}
+	settings := gateSettings{Yes: o.Yes, AllowDestructive: o.AllowDestructive, AllowPrivileged: o.AllowPrivileged, DryRun: o.DryRun, AuditLog: cfg.AuditLog}
+	if o.createNamespace {
+		settings.CreateNamespace = namespaceOrDefault(clients)
+	}
 	if !o.NonInteractive && o.isTerminal(o.In) {
 		settings.Ask = newAsker(o.In, o.ErrOut, nil).ask
 	}
-	reg := tools.NewRegistry(releasetools.New(clients.Getter, namespaceOrDefault(clients))...)
+	reg := tools.NewRegistry(o.newTools(clients)...)
 	return newGate(reg, clients, settings), nil
 }
 
@@ -275,6 +295,20 @@ func (o *InstallOptions) Complete(args []string) error {
 		}
 		a.ChartPath = dir
 	}
+	// The user typed these paths, so the tool may read them (and nothing
+	// else on disk); the size caps still apply.
+	o.helm = releasetools.Options{RootsFlag: "the CHART_DIR and -f arguments of install"}
+	for _, p := range append([]string{a.ChartPath}, o.ValuesFiles...) {
+		if p == "" {
+			continue
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		o.helm.ChartRoots = append(o.helm.ChartRoots, abs)
+	}
+	o.createNamespace = o.CreateNamespace
 	o.args = a
 	return nil
 }

@@ -27,6 +27,7 @@ const (
 	ExitBadInput         = 2 // invalid flags or arguments, unknown workload, unmappable request
 	ExitApprovalRequired = 3 // a mutation needed approval that was not given
 	ExitProblemsFound    = 4 // diagnose found problems
+	ExitNotConverged     = 5 // a change was made but its wait timed out (rollout, drain)
 )
 
 // ExitError carries an exit code out of a command's RunE.
@@ -100,6 +101,8 @@ onto the same tools. Every change is previewed and needs approval.`,
 		NewCmdRollback(g, streams),
 		NewCmdUninstall(g, streams),
 		NewCmdPreflight(g, streams),
+		NewCmdEval(g, streams),
+		NewCmdCreate(g, streams),
 	)
 	return cmd
 }

@@ -59,7 +59,7 @@ type Config struct {
 	APIType    string
 	APIVersion string
 	Model      string
-	// AuditLog is the audit log path; never empty after Load.
+	// AuditLog is the audit log path; empty only when no home folder is known.
 	AuditLog string
 	// File is the config file that was read, "" if none existed.
 	File string
@@ -167,13 +167,15 @@ func FilePath(getenv func(string) string) (path string, explicit bool) {
 }
 
 // DefaultAuditLog is $XDG_STATE_HOME/opsagent/audit.log, defaulting to
-// ~/.local/state/opsagent/audit.log.
+// ~/.local/state/opsagent/audit.log. Without a home it is "": a shared
+// folder such as /tmp would let another user plant or read the log, so the
+// audit log then refuses every change until a path is configured.
 func DefaultAuditLog(getenv func(string) string) string {
 	dir := getenv("XDG_STATE_HOME")
 	if dir == "" {
 		home, err := os.UserHomeDir()
 		if err != nil {
-			return filepath.Join(os.TempDir(), "opsagent", "audit.log")
+			return ""
 		}
 		dir = filepath.Join(home, ".local", "state")
 	}

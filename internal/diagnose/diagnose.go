@@ -218,11 +218,11 @@ func (d *Diagnoser) Diagnose(ctx context.Context, o Options) (*Report, error) {
 	}
 	if !o.Logs.Disabled {
 		lo := o.Logs.withDefaults()
-		attachLogs(ctx, d.client, groupLogRequests(rep.Groups, lo.MaxFetches), lo)
+		attachLogs(ctx, d.client, s.redactor, groupLogRequests(rep.Groups, lo.MaxFetches), lo)
 	}
 	for gi := range rep.Groups {
 		for fi := range rep.Groups[gi].Findings {
-			s.redactor.redactFinding(&rep.Groups[gi].Findings[fi])
+			redactFinding(s.redactor, &rep.Groups[gi].Findings[fi])
 		}
 	}
 	rep.summarize()

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/opsagent/opsagent/internal/redact"
 	"github.com/opsagent/opsagent/internal/tools"
 )
 
@@ -166,9 +167,9 @@ func (d *Diagnoser) Explain(ctx context.Context, o ExplainOptions) (*ExplainRepo
 	rep := s.explain(target, findings)
 	lo := o.Logs.withDefaults()
 	if !o.Logs.Disabled {
-		attachExplainLogs(ctx, d.client, []*ExplainReport{rep}, lo)
+		attachExplainLogs(ctx, d.client, s.redactor, []*ExplainReport{rep}, lo)
 	}
-	s.redactExplain(rep)
+	redactExplain(s.redactor, rep)
 	return rep, nil
 }
 
@@ -204,10 +205,10 @@ func (d *Diagnoser) ExplainFailing(ctx context.Context, o ExplainOptions) (*Expl
 	if !o.Logs.Disabled {
 		lo := o.Logs.withDefaults()
 		lo.MaxFetches = explainLogsPerPods
-		attachExplainLogs(ctx, d.client, reps, lo)
+		attachExplainLogs(ctx, d.client, s.redactor, reps, lo)
 	}
 	for _, r := range reps {
-		s.redactExplain(r)
+		redactExplain(s.redactor, r)
 		list.Items = append(list.Items, *r)
 	}
 	list.Healthy = len(list.Items) == 0
@@ -634,8 +635,8 @@ func (s *Snapshot) rollout(d *appsv1.Deployment) []Revision {
 	return out
 }
 
-// attachExplainLogs reads the logs the reports' findings ask for.
-func attachExplainLogs(ctx context.Context, client kubernetes.Interface, reps []*ExplainReport, o LogOptions) {
+// attachExplainLogs reads the logs the reports' findings ask for, redacted.
+func attachExplainLogs(ctx context.Context, client kubernetes.Interface, red *redact.Redactor, reps []*ExplainReport, o LogOptions) {
 	var todo []*Finding
 	for _, r := range reps {
 		n := 0
@@ -646,36 +647,12 @@ func attachExplainLogs(ctx context.Context, client kubernetes.Interface, reps []
 			}
 		}
 	}
-	attachLogs(ctx, client, todo, o)
+	attachLogs(ctx, client, red, todo, o)
 	for _, r := range reps {
 		for _, f := range r.Findings {
 			if f.Evidence.Logs != nil {
 				r.Logs = append(r.Logs, *f.Evidence.Logs)
 			}
-		}
-	}
-}
-
-func (s *Snapshot) redactExplain(r *ExplainReport) {
-	for i := range r.Findings {
-		s.redactor.redactFinding(&r.Findings[i])
-	}
-	r.Cause = s.redactor.redact(r.Cause)
-	for i := range r.Status {
-		r.Status[i] = s.redactor.redact(r.Status[i])
-	}
-	for i := range r.Events {
-		r.Events[i].Message = s.redactor.redact(r.Events[i].Message)
-	}
-	for i := range r.Logs {
-		for j := range r.Logs[i].Lines {
-			r.Logs[i].Lines[j] = s.redactor.redact(r.Logs[i].Lines[j])
-		}
-	}
-	for i := range r.Pods {
-		for j := range r.Pods[i].Containers {
-			c := &r.Pods[i].Containers[j]
-			c.State, c.LastState = s.redactor.redact(c.State), s.redactor.redact(c.LastState)
 		}
 	}
 }

@@ -5,11 +5,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/opsagent/opsagent/internal/redact"
 )
 
 // Helm's ownership marks on the objects it manages.
@@ -182,15 +183,12 @@ func doubled(q resource.Quantity) string {
 	return d.String()
 }
 
-// cut shortens s to at most n bytes on a rune boundary.
+// cut shortens s to at most n bytes on a rune boundary, marking the cut.
 func cut(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return redact.Truncate(s, n) + "…"
 }
 
 func plural(n int, one, many string) string {

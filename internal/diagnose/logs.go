@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/opsagent/opsagent/internal/redact"
 )
 
 // Bounds on one log read.
@@ -38,8 +40,9 @@ func groupLogRequests(groups []Group, max int) []*Finding {
 	return todo
 }
 
-// attachLogs reads the logs the findings ask for, o.Concurrency at a time.
-func attachLogs(ctx context.Context, client kubernetes.Interface, todo []*Finding, o LogOptions) {
+// attachLogs reads the logs the findings ask for, o.Concurrency at a time,
+// redacted with red.
+func attachLogs(ctx context.Context, client kubernetes.Interface, red *redact.Redactor, todo []*Finding, o LogOptions) {
 	sem := make(chan struct{}, o.Concurrency)
 	var wg sync.WaitGroup
 	for _, f := range todo {
@@ -50,7 +53,7 @@ func attachLogs(ctx context.Context, client kubernetes.Interface, todo []*Findin
 				return
 			}
 			defer func() { <-sem }()
-			f.Evidence.Logs = readLog(ctx, client, *f.logs, o.Lines)
+			f.Evidence.Logs = readLog(ctx, client, red, *f.logs, o.Lines)
 		})
 	}
 	wg.Wait()
@@ -58,7 +61,9 @@ func attachLogs(ctx context.Context, client kubernetes.Interface, todo []*Findin
 
 // readLog reads the last lines of one container's log. A missing previous
 // log (the container has not restarted yet) falls back to the current one.
-func readLog(ctx context.Context, client kubernetes.Interface, r logRequest, lines int) *LogExcerpt {
+// The log is redacted before its lines are cut to length: a Secret value cut
+// in two would no longer be found.
+func readLog(ctx context.Context, client kubernetes.Interface, red *redact.Redactor, r logRequest, lines int) *LogExcerpt {
 	ex := &LogExcerpt{Pod: r.pod, Container: r.container, Previous: r.previous}
 	raw, err := fetchLog(ctx, client, r, lines)
 	if err != nil && r.previous {
@@ -67,10 +72,10 @@ func readLog(ctx context.Context, client kubernetes.Interface, r logRequest, lin
 		}
 	}
 	if err != nil {
-		ex.Error = trimLine(err.Error())
+		ex.Error = trimLine(red.Redact(err.Error()))
 		return ex
 	}
-	ex.Lines, ex.Truncated = tailLines(string(raw), lines)
+	ex.Lines, ex.Truncated = tailLines(red.Redact(string(raw)), lines)
 	return ex
 }
 

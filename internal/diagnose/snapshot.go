@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/opsagent/opsagent/internal/redact"
 	"github.com/opsagent/opsagent/internal/tools"
 )
 
@@ -97,7 +98,7 @@ type Snapshot struct {
 	// redactor and are then dropped.
 	secrets    map[nsName]*secretInfo
 	configMaps map[nsName]map[string]bool
-	redactor   *redactor
+	redactor   *redact.Redactor
 
 	events      map[types.UID][]*corev1.Event
 	objects     map[types.UID]objectInfo
@@ -314,19 +315,16 @@ func (s *Snapshot) list(ctx context.Context, c kubernetes.Interface, r Resource,
 
 // index builds the lookups the analyzers join on.
 func (s *Snapshot) index(secrets *corev1.SecretList) {
-	s.redactor = newRedactor()
+	s.redactor = redact.New(nil, nil)
 	if secrets != nil {
 		s.secrets = make(map[nsName]*secretInfo, len(secrets.Items))
 		for i := range secrets.Items {
 			sec := &secrets.Items[i]
 			info := &secretInfo{meta: sec.ObjectMeta, typ: sec.Type, keys: make(map[string]bool, len(sec.Data))}
-			for k, v := range sec.Data {
+			for k := range sec.Data {
 				info.keys[k] = true
-				if sec.Type == helmReleaseType {
-					continue // releases are redacted by never being shown
-				}
-				s.redactor.addSecret(v)
 			}
+			s.redactor.AddSecret(sec) // skips Helm release payloads and non-secret keys
 			if sec.Type == helmReleaseType && helmNeedsRelease(sec.Labels) {
 				info.release = sec.Data["release"]
 			}
@@ -334,7 +332,6 @@ func (s *Snapshot) index(secrets *corev1.SecretList) {
 			s.secrets[nsName{sec.Namespace, sec.Name}] = info
 		}
 	}
-	s.redactor.build()
 
 	s.events = make(map[types.UID][]*corev1.Event)
 	for i := range s.Events {

@@ -50,6 +50,84 @@ type scaleArgs struct {
 	Replicas  int    `json:"replicas"`
 }
 
+type scalePercentArgs struct {
+	Kind          string `json:"kind,omitempty"`
+	Name          string `json:"name"`
+	Namespace     string `json:"namespace,omitempty"`
+	ChangePercent int    `json:"change_percent"`
+}
+
+type setImageArgs struct {
+	Kind      string `json:"kind,omitempty"`
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
+	Container string `json:"container,omitempty"`
+	Image     string `json:"image"`
+}
+
+type setResourcesArgs struct {
+	Kind           string `json:"kind,omitempty"`
+	Name           string `json:"name"`
+	Namespace      string `json:"namespace,omitempty"`
+	Container      string `json:"container,omitempty"`
+	RequestsCPU    string `json:"requests_cpu,omitempty"`
+	RequestsMemory string `json:"requests_memory,omitempty"`
+	LimitsCPU      string `json:"limits_cpu,omitempty"`
+	LimitsMemory   string `json:"limits_memory,omitempty"`
+}
+
+type envVar struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+type setEnvArgs struct {
+	Kind      string   `json:"kind,omitempty"`
+	Name      string   `json:"name"`
+	Namespace string   `json:"namespace,omitempty"`
+	Container string   `json:"container,omitempty"`
+	Set       []envVar `json:"set"`
+}
+
+type exposeArgs struct {
+	Kind       string `json:"kind,omitempty"`
+	Name       string `json:"name"`
+	Namespace  string `json:"namespace,omitempty"`
+	Port       int    `json:"port,omitempty"`
+	TargetPort int    `json:"target_port,omitempty"`
+	Type       string `json:"type,omitempty"`
+}
+
+type autoscaleArgs struct {
+	Kind        string `json:"kind,omitempty"`
+	Name        string `json:"name"`
+	Namespace   string `json:"namespace,omitempty"`
+	MinReplicas int    `json:"min_replicas"`
+	MaxReplicas int    `json:"max_replicas"`
+	CPUPercent  int    `json:"cpu_percent"`
+}
+
+type resizePVCArgs struct {
+	Name      string `json:"name"`
+	Namespace string `json:"namespace,omitempty"`
+	Size      string `json:"size"`
+}
+
+type nodeArgs struct {
+	Name string `json:"name"`
+}
+
+type configMapEntry struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+type createConfigMapArgs struct {
+	Name      string           `json:"name"`
+	Namespace string           `json:"namespace,omitempty"`
+	Data      []configMapEntry `json:"data"`
+}
+
 type workloadArgs struct {
 	Kind      string `json:"kind,omitempty"`
 	Name      string `json:"name"`
@@ -69,9 +147,12 @@ type podArgs struct {
 
 // builder collects checked calls for one plan. The first error sticks.
 type builder struct {
-	p     *Planner
-	calls []Call
-	err   error
+	p *Planner
+	// readOnly refuses every tool whose Risk mutates: the plan answers a
+	// question.
+	readOnly bool
+	calls    []Call
+	err      error
 }
 
 // add checks args against the tool's schema and appends the call: every
@@ -118,6 +199,10 @@ func (b *builder) addFields(tool string, fields map[string]json.RawMessage, loos
 	t, err := b.p.reg.Lookup(tool)
 	if err != nil {
 		b.err = fmt.Errorf("%s is not available in this build", tool)
+		return
+	}
+	if b.readOnly && t.Risk().Mutates() {
+		b.err = fmt.Errorf("the request asks rather than tells, so it is not planned as a change (%s would %s)", tool, t.Risk())
 		return
 	}
 	schema := t.Schema()

@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/opsagent/opsagent/internal/tools/diagtools"
+	"github.com/opsagent/opsagent/internal/tools/kubetools"
+	"github.com/opsagent/opsagent/internal/tools/releasetools"
 )
 
 // intent is one kind of request the planner understands. intents are tried
@@ -14,28 +18,34 @@ type intent struct {
 	tools   []string // tools it may call, for Help
 	example string
 	doc     string
-	match   func(r *request) bool
-	build   func(b *builder, r *request) error
+	// change is set for intents that ask for a change: they are never
+	// tried for a question (see request.asks).
+	change bool
+	// words are the keywords the intent uses up: a plan whose request
+	// holds other content words did not use all of it (see Plan.Ignored).
+	words []string
+	match func(r *request) bool
+	build func(b *builder, r *request) error
 }
 
 // Tool names the planner knows how to call.
 const (
-	toolList     = "list_resources"
-	toolGet      = "get_resource"
-	toolLogs     = "pod_logs"
-	toolEvents   = "list_events"
-	toolScale    = "scale_workload"
-	toolRestart  = "restart_workload"
-	toolRollout  = "rollout_status"
-	toolRollback = "rollback_deployment"
-	toolDelete   = "delete_pod"
-	toolDiagnose = "diagnose"
-	toolExplain  = "explain"
-	helmStatus   = "helm_status"
-	helmHistory  = "helm_history"
-	helmRollback = "helm_rollback"
-	helmRemove   = "helm_uninstall"
-	helmDeploy   = "helm_deploy"
+	toolList     = kubetools.NameListResources
+	toolGet      = kubetools.NameGetResource
+	toolLogs     = kubetools.NamePodLogs
+	toolEvents   = kubetools.NameListEvents
+	toolScale    = kubetools.NameScaleWorkload
+	toolRestart  = kubetools.NameRestartWorkload
+	toolRollout  = kubetools.NameRolloutStatus
+	toolRollback = kubetools.NameRollbackDeployment
+	toolDelete   = kubetools.NameDeletePod
+	toolDiagnose = diagtools.NameDiagnose
+	toolExplain  = diagtools.NameExplain
+	helmStatus   = releasetools.NameStatus
+	helmHistory  = releasetools.NameHistory
+	helmRollback = releasetools.NameRollback
+	helmRemove   = releasetools.NameUninstall
+	helmDeploy   = releasetools.NameDeploy
 )
 
 var diagnoseWords = []string{
@@ -44,36 +54,52 @@ var diagnoseWords = []string{
 	"problems", "issue", "issues", "investigate", "healthy", "health",
 }
 
+// Keywords the scale intent uses.
+var (
+	scaleVerbs = []string{"scale", "scaled", "resize", "bump", "increase", "decrease", "reduce", "grow", "shrink"}
+	scaleWords = append([]string{"replicas", "replica", "instances", "instance", "copies", "copy", "count",
+		"number", "size", "total", "percent", "pct"}, scaleVerbs...)
+	helmWords = []string{"helm", "release", "releases", "chart"}
+)
+
 // intents in priority order: a request naming both a change and a read
-// ("restart the failing backend") is the change.
+// ("restart the failing backend") is the change. The focused change intents
+// come before scale, whose verbs ("resize", "grow") they share.
 var intents = []intent{
 	{
-		name: "delete-pod", tools: []string{toolDelete},
+		name: "delete-pod", tools: []string{toolDelete}, change: true,
 		example: "delete pod NAME", doc: "delete one pod (needs --allow-destructive)",
+		words: []string{"delete", "remove", "kill", "evict"},
 		match: func(r *request) bool { return r.any("delete", "remove", "kill", "evict") && !r.isHelm() },
 		build: buildDeletePod,
 	},
 	{
-		name: "helm-uninstall", tools: []string{helmRemove},
+		name: "helm-uninstall", tools: []string{helmRemove}, change: true,
 		example: "uninstall release NAME", doc: "uninstall a Helm release",
+		words: append([]string{"uninstall", "delete", "remove"}, helmWords...),
 		match: func(r *request) bool {
 			return r.any("uninstall") || (r.isHelm() && r.any("delete", "remove"))
 		},
 		build: func(b *builder, r *request) error { return buildHelm(b, r, helmRemove) },
 	},
+	setImageIntent,
 	{
 		// Before scale: "deploy todo-chatbot with 2 backend replicas" names
 		// replicas but is an install.
-		name: "helm-install", tools: []string{helmDeploy},
+		name: "helm-install", tools: []string{helmDeploy}, change: true,
 		example: "install the todo app [with 2 backend replicas]", doc: "install or upgrade the Todo Chatbot chart",
+		words: append([]string{"install", "upgrade", "reinstall", "deploy", "redeploy", "replicas", "replica",
+			"todo", "chatbot", "todo-app", "todo-chatbot", "frontend", "backend"}, helmWords...),
 		match: func(r *request) bool {
 			return r.any("install", "upgrade", "reinstall") || r.verb == "deploy" || r.verb == "redeploy"
 		},
 		build: buildHelmInstall,
 	},
 	{
-		name: "rollback", tools: []string{toolRollback, helmRollback},
+		name: "rollback", tools: []string{toolRollback, helmRollback}, change: true,
 		example: "roll back backend [to revision N]", doc: "roll a deployment (or a Helm release) back",
+		words: append([]string{"rollback", "undo", "revert", "roll", "back", "revision", "rev", "version", "rollout",
+			"previous", "image"}, helmWords...),
 		match: func(r *request) bool {
 			return r.any("rollback", "undo", "revert") || r.phrase("roll", "back") ||
 				(r.has["roll"] && r.has["back"])
@@ -81,16 +107,27 @@ var intents = []intent{
 		build: buildRollback,
 	},
 	{
-		name: "restart", tools: []string{toolRestart},
+		name: "restart", tools: []string{toolRestart}, change: true,
 		example: "restart the frontend", doc: "rolling restart of a workload",
+		words: []string{"restart", "bounce", "recycle", "reboot", "rollout", "rolling"},
 		match: func(r *request) bool { return r.any("restart", "bounce", "recycle", "reboot") },
 		build: func(b *builder, r *request) error { return buildWorkload(b, r, toolRestart) },
 	},
+	uncordonIntent,
+	cordonIntent,
+	drainIntent,
+	createConfigMapIntent,
+	setEnvIntent,
+	autoscaleIntent,
+	setResourcesIntent,
+	exposeIntent,
+	resizePVCIntent,
 	{
-		name: "scale", tools: []string{toolScale},
-		example: "scale backend to 3", doc: "set the replicas of a deployment or statefulset",
+		name: "scale", tools: []string{toolScale}, change: true,
+		example: "scale backend to 3 / scale backend up by 50%", doc: "set the replicas of a deployment or statefulset",
+		words: scaleWords,
 		match: func(r *request) bool {
-			return r.any("scale", "scaled", "resize", "bump", "increase", "decrease", "reduce", "grow", "shrink") ||
+			return r.any(scaleVerbs...) ||
 				(r.any("replicas", "replica", "instances", "copies") && len(r.numbers) > 0)
 		},
 		build: buildScale,
@@ -139,12 +176,7 @@ var intents = []intent{
 			return r.kind == nil && len(r.names()) == 0 && (r.any("running", "deployed", "everything") ||
 				(r.any("list", "get", "show") && r.has["all"]))
 		},
-		build: func(b *builder, r *request) error {
-			for _, kind := range []string{"deployment", "pod"} {
-				b.add(toolList, listArgs{Kind: kind, Namespace: r.namespace, AllNamespaces: r.allNamespaces})
-			}
-			return nil
-		},
+		build: buildOverview,
 	},
 	{
 		name: "get", tools: []string{toolList, toolGet},
@@ -155,6 +187,13 @@ var intents = []intent{
 		},
 		build: buildGet,
 	},
+}
+
+func buildOverview(b *builder, r *request) error {
+	for _, kind := range []string{"deployment", "pod"} {
+		b.add(toolList, listArgs{Kind: kind, Namespace: r.namespace, AllNamespaces: r.allNamespaces})
+	}
+	return nil
 }
 
 func (r *request) isHelm() bool { return r.any("helm", "release", "releases", "chart") }
@@ -182,9 +221,11 @@ func buildScale(b *builder, r *request) error {
 	if err != nil {
 		return err
 	}
+	up := r.any("up", "increase", "grow", "bump", "more")
+	down := r.any("down", "decrease", "reduce", "shrink", "less", "fewer")
 	if len(r.numbers) == 0 {
-		if r.any("up", "down", "increase", "decrease", "reduce", "grow", "shrink", "bump") {
-			return fmt.Errorf("how many replicas? relative changes are not guessed: say e.g. \"scale %s to 3\" (or \"scale %s to 0\" to stop it)", name, name)
+		if up || down {
+			return fmt.Errorf("how many replicas? relative changes are not guessed: say e.g. \"scale %s to 3\" or \"scale %s up by 50%%\"", name, name)
 		}
 		return fmt.Errorf("how many replicas? say e.g. \"scale %s to 3\"", name)
 	}
@@ -195,10 +236,35 @@ func buildScale(b *builder, r *request) error {
 	switch {
 	case n.parseFailed != nil:
 		return errors.New("the replica count is too large")
+	case n.percent:
+		return buildScalePercent(b, r, name, n, up, down)
+	case n.before == "by" || ((up || down) && n.before != "to"):
+		return fmt.Errorf("scaling by a count needs the live replicas, which the planner does not read: say the new total (\"scale %s to N\") or a percentage (\"scale %s up by 100%%\")", name, name)
 	case n.value < 0:
 		return fmt.Errorf("replicas must be 0 or more, not %d", n.value)
 	}
 	b.add(toolScale, scaleArgs{Kind: r.workloadKind(), Name: name, Namespace: r.namespace, Replicas: n.value})
+	return nil
+}
+
+// buildScalePercent plans "scale X up by 100%" / "down by 50%": the tool
+// computes the new count from the live replicas and shows it in its preview.
+func buildScalePercent(b *builder, r *request, name string, n number, up, down bool) error {
+	pct := n.value
+	switch {
+	case n.before == "to":
+		return fmt.Errorf("\"to %d%%\" is not a replica count: say \"scale %s up by %d%%\", \"down by %d%%\" or \"to N\"", pct, name, pct, pct)
+	case pct < 0 && (up || down), up && down:
+		return errors.New("say one direction: up or down")
+	case pct == 0:
+		return errors.New("a change of 0% changes nothing")
+	case pct < 0:
+	case down:
+		pct = -pct
+	case !up:
+		return fmt.Errorf("up or down by %d%%? say e.g. \"scale %s up by %d%%\"", pct, name, pct)
+	}
+	b.add(toolScale, scalePercentArgs{Kind: r.workloadKind(), Name: name, Namespace: r.namespace, ChangePercent: pct})
 	return nil
 }
 
@@ -275,16 +341,24 @@ func buildEvents(b *builder, r *request) error {
 }
 
 func buildDiagnose(b *builder, r *request) error {
+	name, err := r.optionalName("object")
+	if err != nil && b.readOnly && b.p.has(toolDiagnose) {
+		// A question about several things: look at the whole namespace.
+		name, err = "", nil
+	}
+	if err != nil {
+		return err
+	}
+	// explain needs a name; without one, diagnose looks at the namespace.
 	tool := toolDiagnose
-	if r.has["explain"] && b.p.has(toolExplain) || !b.p.has(toolDiagnose) {
+	if name != "" && (r.has["explain"] && b.p.has(toolExplain) || !b.p.has(toolDiagnose)) {
 		tool = toolExplain
+	}
+	if !b.p.has(tool) && b.readOnly && b.p.has(toolGet) && b.p.has(toolList) {
+		return describeOrList(b, r, name) // a question still gets an answer
 	}
 	if !b.p.has(tool) {
 		return errors.New("diagnosis is not available yet in this build; try \"events in NAMESPACE warnings\" or \"show logs of NAME\"")
-	}
-	name, err := r.optionalName("object")
-	if err != nil {
-		return err
 	}
 	c := map[string]any{}
 	if name != "" {

@@ -2,13 +2,18 @@ package planner
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
 
 // request is a tokenized request with its slots pulled out.
 type request struct {
-	words []string // tokens not consumed by a slot
+	toks []string // every token, lowercased
+	raws []string // every token as written
+	used []bool   // tokens consumed by a slot
+	// words are the tokens not consumed by a slot.
+	words []string
 	has   map[string]bool
 
 	namespace     string
@@ -18,28 +23,59 @@ type request struct {
 	// explicitName is set by the kubectl form "deployment/backend".
 	explicitName string
 	numbers      []number
-	// verb is the request's first token ("deploy" is also kubectl's short
-	// name for deployments, so the kind pass would otherwise consume it).
+	// quantities are Kubernetes quantities as written: "512Mi", "500m", "0.5".
+	quantities []quantity
+	// images are tokens that can only be image references ("nginx:1.27").
+	images []string
+	// pairs are KEY=VALUE tokens, as written.
+	pairs []pair
+	// verb is the request's first token after greetings and a polite
+	// "could you" ("deploy" is also kubectl's short name for deployments,
+	// so the kind pass would otherwise consume it).
 	verb string
+	// asks is why the request asks rather than tells ("a question"), or "".
+	// Such a request is only ever planned onto read tools.
+	asks string
 }
 
 // number is an integer in the request with the words around it.
 type number struct {
 	value       int
+	index       int    // in request.toks
 	before      string // the token before it ("to", "last", "revision")
 	after       string // the token after it ("replicas", "lines")
+	percent     bool   // "70%", "70 percent"
 	parseFailed error
 }
 
-// parse tokenizes raw and extracts the namespace, scope, container, kind and
-// numbers. It never fails; what is left is judged by each intent.
+// quantity is a token that reads as a Kubernetes quantity.
+type quantity struct {
+	raw           string
+	index         int
+	before, after string
+}
+
+// pair is a KEY=VALUE token.
+type pair struct{ key, value string }
+
+var (
+	quantityLike = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?[a-zA-Z]+$|^[0-9]*\.[0-9]+$`)
+	// imageLike is loose: set_image checks the reference.
+	imageLike = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._/:-]*(@[a-zA-Z0-9]+:[a-fA-F0-9]+)?$`)
+)
+
+// parse tokenizes raw and extracts the namespace, scope, container, kind,
+// numbers, quantities, images and pairs, and notes whether the request is
+// a question. It never fails; what is left is judged by each intent.
 func parse(raw string) *request {
-	toks := tokenize(raw)
-	r := &request{has: map[string]bool{}}
-	if len(toks) > 0 {
-		r.verb = toks[0]
+	toks, raws := tokenize(raw)
+	r := &request{toks: toks, raws: raws, used: make([]bool, len(toks)), has: map[string]bool{}}
+	start := leadIn(toks)
+	if start < len(toks) {
+		r.verb = toks[start]
 	}
-	used := make([]bool, len(toks))
+	r.asks = asks(toks, start, raw)
+	used := r.used
 	next := func(i int) (string, bool) {
 		if i+1 < len(toks) && !used[i+1] && isNameLike(toks[i+1]) {
 			return toks[i+1], true
@@ -79,7 +115,7 @@ func parse(raw string) *request {
 			r.namespace, used[i], used[i+1] = v, true, true
 		}
 	}
-	// Pass 3: kinds, kind/name, numbers.
+	// Pass 3: kinds, kind/name, numbers, quantities, pairs, images.
 	for i, t := range toks {
 		if used[i] {
 			continue
@@ -97,17 +133,23 @@ func parse(raw string) *request {
 				continue
 			}
 		}
-		if v, isNum, err := parseInt(t); isNum {
-			n := number{value: v, parseFailed: err}
-			if i > 0 {
-				n.before = toks[i-1]
-			}
-			if i+1 < len(toks) {
-				n.after = toks[i+1]
-			}
+		if n, ok := r.number(i); ok {
 			r.numbers = append(r.numbers, n)
 			used[i] = true
+			continue
 		}
+		switch {
+		case strings.Contains(t, "="):
+			k, v, _ := strings.Cut(raws[i], "=")
+			r.pairs = append(r.pairs, pair{key: k, value: v})
+		case quantityLike.MatchString(t):
+			r.quantities = append(r.quantities, quantity{raw: raws[i], index: i, before: r.tok(i - 1), after: r.tok(i + 1)})
+		case strings.ContainsAny(t, ":@/") && imageLike.MatchString(raws[i]):
+			r.images = append(r.images, raws[i])
+		default:
+			continue
+		}
+		used[i] = true
 	}
 	for i, t := range toks {
 		r.has[t] = true
@@ -116,6 +158,41 @@ func parse(raw string) *request {
 		}
 	}
 	return r
+}
+
+// number reads toks[i] as an integer, "70%" included.
+func (r *request) number(i int) (number, bool) {
+	t := r.toks[i]
+	pct := strings.HasSuffix(t, "%")
+	v, isNum, err := parseInt(strings.TrimSuffix(t, "%"))
+	if !isNum {
+		return number{}, false
+	}
+	n := number{value: v, index: i, parseFailed: err, before: r.tok(i - 1), after: r.tok(i + 1)}
+	n.percent = pct || n.after == "percent" || n.after == "pct"
+	return n, true
+}
+
+// tok returns the i-th token, "" out of range.
+func (r *request) tok(i int) string {
+	if i < 0 || i >= len(r.toks) {
+		return ""
+	}
+	return r.toks[i]
+}
+
+// take marks toks[i] as consumed by an intent: it is no longer a name.
+func (r *request) take(i int) {
+	if r.used[i] {
+		return
+	}
+	r.used[i] = true
+	r.words = r.words[:0]
+	for j, t := range r.toks {
+		if !r.used[j] {
+			r.words = append(r.words, t)
+		}
+	}
 }
 
 // isNameLike reports whether tok can be an object or namespace name rather

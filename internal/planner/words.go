@@ -54,36 +54,74 @@ var numberWords = map[string]int{
 	"ninety": 90, "hundred": 100,
 }
 
-// fillers carry no meaning for any intent.
-var fillers = set(
-	"a", "an", "the", "my", "our", "your", "me", "us", "i", "we", "you", "it", "its", "this", "that",
+// stopwords never carry an instruction: articles, pronouns, politeness,
+// prepositions, auxiliaries and the generic verbs ("set", "make", "change")
+// whose meaning comes from the words around them. A plan may leave them out
+// and still be exact (see Plan.Ignored).
+var stopwords = set(
+	"a", "an", "the", "my", "our", "your", "me", "us", "i", "we", "you", "u", "it", "its", "this", "that",
 	"these", "those", "please", "pls", "plz", "kindly", "can", "could", "would", "will", "should",
-	"want", "wanna", "need", "like", "let", "lets", "go", "ahead", "now", "just", "quickly", "right",
+	"want", "wanna", "need", "needs", "like", "let", "lets", "go", "ahead", "now", "just", "quickly", "right",
 	"away", "again", "hey", "hi", "ok", "okay", "opsagent", "thanks", "thank", "to", "of", "for",
 	"from", "on", "at", "by", "with", "and", "then", "is", "are", "was", "were", "be", "been",
 	"do", "does", "did", "done", "has", "have", "had", "some", "any", "so", "up", "down", "what",
 	"whats", "which", "how", "who", "there", "here", "currently", "current", "app", "application",
-	"workload", "workloads", "named", "called", "resource", "resources", "object", "objects",
+	"workload", "workloads", "named", "called", "resource", "object", "objects",
 	"about", "info", "information", "everything", "all", "every", "in", "into", "inside", "k8s",
-	"kubernetes", "cluster", "going", "happening", "not", "no", "anymore", "still", "being",
-	"instance", "instances", "copies", "copy", "replica", "replicas", "count", "number", "size",
-	"new", "total", "set", "make", "change", "update", "adjust", "put", "give", "run", "them",
-	"output", "container", "containers", "lines", "line", "last", "latest", "recent", "tail",
-	"previous", "prior", "crashed", "revision", "rev", "version", "release", "releases", "helm",
-	"chart", "only", "list", "get", "show", "display", "print", "see", "view", "tell", "find",
-	"fetch", "look", "inspect", "details", "detail", "describe", "explain", "status", "state",
-	"ready", "rolled", "rollout", "out", "progress", "finished", "complete", "healthy", "health",
-	"namespace", "ns", "when", "where", "why", "whole", "entire", "across", "everywhere", "-a",
-	"--all-namespaces", "all-namespaces", "cluster-wide", "clusterwide", "running", "deployed",
-	"warning", "warnings", "errors", "error", "failures", "event", "events", "log", "logs",
-	"restart", "restarts", "restarted", "bounce", "recycle", "reboot", "rollback", "roll", "back",
-	"undo", "revert", "scale", "scaled", "resize", "bump", "increase", "decrease", "reduce", "grow",
-	"shrink", "delete", "remove", "kill", "evict", "uninstall", "history", "diagnose", "wrong",
-	"failing", "fail", "fails", "failed", "broken", "crash", "crashing", "crashes", "crashloop",
-	"crashloopbackoff", "unhealthy", "troubleshoot", "debug", "problem", "problems", "issue",
-	"issues", "check", "investigate", "happened", "working", "work", "works", "up", "install",
-	"deploy", "upgrade", "as", "times", "or", "but", "if", "than",
+	"kubernetes", "cluster", "going", "happening", "anymore", "still", "being",
+	"new", "set", "make", "change", "update", "adjust", "put", "give", "run", "them", "as", "also",
+	"namespace", "ns", "where", "whole", "entire", "across", "everywhere", "-a",
+	"--all-namespaces", "all-namespaces", "cluster-wide", "clusterwide", "same", "value", "values",
 )
+
+// negations and conditions change what a request asks for in ways the
+// planner does not model ("do not restart", "restart if it fails"); a
+// request holding one is never planned as a change.
+var (
+	negations = set("not", "no", "never", "dont", "doesnt", "didnt", "cant", "cannot", "wont",
+		"shouldnt", "mustnt", "without", "avoid", "nor", "neither")
+	conditions = set("if", "unless", "when", "whenever", "once", "until", "after", "while", "otherwise", "or", "but")
+)
+
+// keywords are the words intents are recognised by. Like stopwords they are
+// never object names; unlike them, a plan that leaves one out has not used
+// the whole request.
+var keywords = set(
+	"instance", "instances", "copies", "copy", "replica", "replicas", "count", "number", "size",
+	"total", "resources", "output", "container", "containers", "lines", "line", "last", "latest",
+	"recent", "tail", "previous", "prior", "crashed", "revision", "rev", "version", "release",
+	"releases", "helm", "chart", "only", "list", "get", "show", "display", "print", "see", "view",
+	"tell", "find", "fetch", "look", "inspect", "details", "detail", "describe", "explain", "status",
+	"state", "ready", "rolled", "rollout", "out", "progress", "finished", "complete", "healthy",
+	"health", "why", "warning", "warnings", "errors", "error", "failures", "event", "events", "log",
+	"logs", "restart", "restarts", "restarted", "bounce", "recycle", "reboot", "rollback", "roll",
+	"back", "undo", "revert", "scale", "scaled", "resize", "bump", "increase", "decrease", "reduce",
+	"grow", "shrink", "delete", "remove", "kill", "evict", "uninstall", "history", "diagnose",
+	"wrong", "failing", "fail", "fails", "failed", "broken", "crash", "crashing", "crashes",
+	"crashloop", "crashloopbackoff", "unhealthy", "troubleshoot", "debug", "problem", "problems",
+	"issue", "issues", "check", "investigate", "happened", "happen", "happens", "working", "work",
+	"works", "install", "deploy", "upgrade", "times", "than", "running", "deployed",
+	"before",
+	// The focused change tools.
+	"rolling", "image", "images", "tag", "memory", "mem", "ram", "cpu", "cpus", "core", "cores", "limit",
+	"limits", "request", "requests", "expose", "port", "ports", "target", "targetport", "nodeport",
+	"loadbalancer", "clusterip", "type", "autoscale", "autoscaler", "autoscaling", "between",
+	"min", "minimum", "max", "maximum", "percent", "pct", "utilization", "utilisation", "volume",
+	"volumes", "disk", "storage", "claim", "expand", "extend", "enlarge", "cordon", "uncordon",
+	"drain", "env", "environment", "variable", "variables", "var", "vars", "envvar", "create",
+	"key", "keys", "data", "more", "less", "safe",
+)
+
+// fillers are the words that are never object names.
+var fillers = func() map[string]bool {
+	m := map[string]bool{}
+	for _, s := range []map[string]bool{stopwords, keywords, negations, conditions} {
+		for w := range s {
+			m[w] = true
+		}
+	}
+	return m
+}()
 
 func set(words ...string) map[string]bool {
 	m := make(map[string]bool, len(words))
@@ -94,58 +132,84 @@ func set(words ...string) map[string]bool {
 }
 
 var (
-	possessive = regexp.MustCompile(`['’]s\b`)
-	separators = regexp.MustCompile(`[^a-z0-9./_-]+`)
+	possessive = regexp.MustCompile(`['’][sS]\b`)
+	// Tokens keep what images (":", "@"), pairs ("=") and percentages
+	// ("%") are written with; everything else separates.
+	separators   = regexp.MustCompile(`[^A-Za-z0-9./_:=%@-]+`)
+	spacePercent = regexp.MustCompile(`([0-9])\s+%`)
 	// dnsName is what a Kubernetes object name (or a prefix of it) looks like.
 	dnsName = regexp.MustCompile(`^[a-z0-9]([a-z0-9._-]{0,251}[a-z0-9])?$`)
 )
 
-// tokenize lowercases the request, drops punctuation and possessives, and
-// turns number words into digits.
-func tokenize(request string) []string {
-	s := strings.ToLower(request)
-	s = possessive.ReplaceAllString(s, "")
+// tokenize drops punctuation and possessives, and turns number words into
+// digits. It returns each token lowercased and as written (for images,
+// environment variables and quantities, where case matters); the two
+// slices have the same length.
+func tokenize(request string) (low, raw []string) {
+	s := possessive.ReplaceAllString(request, "")
 	s = strings.NewReplacer("'", "", "’", "").Replace(s)
+	s = spacePercent.ReplaceAllString(s, "$1%")
 	s = separators.ReplaceAllString(s, " ")
-	var out []string
 	for _, f := range strings.Fields(s) {
 		// Keep a leading "-" (flags such as -n, negative numbers); drop
 		// sentence punctuation at the ends.
-		f = strings.TrimRight(f, "./_-")
+		f = strings.TrimRight(f, "./_-:=@")
 		if !strings.HasPrefix(f, "-") {
-			f = strings.TrimLeft(f, "./_")
+			f = strings.TrimLeft(f, "./_:=%@")
 		}
 		if f == "" || f == "-" {
 			continue
 		}
-		out = append(out, splitNumberWord(f)...)
+		raw = append(raw, splitToken(f)...)
 	}
-	return joinNumberWords(out)
+	raw = joinNumberWords(raw)
+	low = make([]string, len(raw))
+	for i, t := range raw {
+		low[i] = strings.ToLower(t) // tokens are ASCII: same length
+	}
+	return low, raw
 }
 
-// splitNumberWord splits "twenty-five" into "twenty", "five".
-func splitNumberWord(f string) []string {
-	if a, b, ok := strings.Cut(f, "-"); ok && a != "" {
+// splitToken splits "twenty-five" into "twenty", "five", and "replicas=3"
+// or "--namespace=todo" into key and value when the key is a word the
+// planner knows; other pairs ("LOG_LEVEL=debug") stay one token.
+func splitToken(f string) []string {
+	lf := strings.ToLower(f)
+	if a, b, ok := strings.Cut(lf, "-"); ok && a != "" {
 		_, okA := numberWords[a]
 		_, okB := numberWords[b]
 		if okA && okB {
-			return []string{a, b}
+			return []string{f[:len(a)], f[len(a)+1:]}
+		}
+	}
+	if k, v, ok := strings.Cut(f, "="); ok && k != "" && v != "" {
+		lk := strings.ToLower(k)
+		_, kind := kindWords[lk]
+		if splitKeys[lk] || kind || strings.HasPrefix(k, "-") {
+			if lk == "n" {
+				k = "-n"
+			}
+			return []string{k, v}
 		}
 	}
 	return []string{f}
 }
 
+// splitKeys are the planner's words that may be written KEY=VALUE.
+var splitKeys = set("n", "ns", "namespace", "replicas", "replica", "container", "revision", "rev",
+	"tail", "lines", "image", "port", "min", "max", "cpu", "memory", "size")
+
 // joinNumberWords turns number words into digits: "twenty five" → "25".
 func joinNumberWords(words []string) []string {
 	out := make([]string, 0, len(words))
 	for i := 0; i < len(words); i++ {
-		n, ok := numberWords[words[i]]
+		n, ok := numberWords[strings.ToLower(words[i])]
 		if !ok {
 			out = append(out, words[i])
 			continue
 		}
 		if n >= 20 && n%10 == 0 && n < 100 && i+1 < len(words) {
-			if u, ok := numberWords[words[i+1]]; ok && u > 0 && u < 10 {
+			if u, ok := numberWords[strings.ToLower(words[i+1])]; ok && u > 0 && u < 10 {
 				n += u
 				i++
 			}

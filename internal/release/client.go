@@ -14,6 +14,8 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/kube"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 
 	"github.com/opsagent/opsagent/charts"
@@ -44,6 +46,9 @@ type Client struct {
 	newConfig func(namespace string) (*action.Configuration, error)
 	// loadChart supplies the chart when an operation names none.
 	loadChart func() (*chart.Chart, error)
+	// restMapper tells namespaced kinds from cluster-scoped ones (see
+	// resources.go).
+	restMapper func() (meta.RESTMapper, error)
 }
 
 // Option customises a Client.
@@ -67,9 +72,10 @@ func New(getter genericclioptions.RESTClientGetter, namespace string, opts ...Op
 		namespace = ns
 	}
 	c := &Client{
-		namespace: namespace,
-		log:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
-		loadChart: charts.TodoChatbot,
+		namespace:  namespace,
+		log:        slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		loadChart:  charts.TodoChatbot,
+		restMapper: getter.ToRESTMapper,
 	}
 	for _, o := range opts {
 		o(c)
@@ -78,6 +84,13 @@ func New(getter genericclioptions.RESTClientGetter, namespace string, opts ...Op
 		cfg := new(action.Configuration)
 		if err := cfg.Init(getter, ns, storageDriver, c.helmLog); err != nil {
 			return nil, fmt.Errorf("initialise helm for namespace %q: %w", ns, err)
+		}
+		// Helm's kube client puts objects that name no namespace in the
+		// getter's namespace (the helm CLI sets that from -n), not in the
+		// one given to Init: without this, a release stored in namespace
+		// ns would create its objects in the kubeconfig's namespace.
+		if kc, ok := cfg.KubeClient.(*kube.Client); ok && ns != "" {
+			kc.Namespace = ns
 		}
 		return cfg, nil
 	}

@@ -15,6 +15,9 @@ import (
 	kubefake "helm.sh/helm/v3/pkg/kube/fake"
 	"helm.sh/helm/v3/pkg/storage"
 	"helm.sh/helm/v3/pkg/storage/driver"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/meta/testrestmapper"
+	"k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/opsagent/opsagent/charts"
 )
@@ -65,7 +68,8 @@ func newTestClient(t *testing.T) (*Client, *fakeKube) {
 // newWithConfig wraps a ready Configuration instead of building one from a
 // cluster.
 func newWithConfig(cfg *action.Configuration, namespace string, loadChart func() (*chart.Chart, error)) *Client {
-	c := &Client{namespace: namespace, cfg: cfg, loadChart: loadChart, log: slog.New(slog.DiscardHandler)}
+	c := &Client{namespace: namespace, cfg: cfg, loadChart: loadChart, log: slog.New(slog.DiscardHandler),
+		restMapper: func() (meta.RESTMapper, error) { return testrestmapper.TestOnlyStaticRESTMapper(scheme.Scheme), nil }}
 	c.newConfig = func(string) (*action.Configuration, error) { return cfg, nil }
 	return c
 }

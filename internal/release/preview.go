@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
 	helmrelease "helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/storage/driver"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/opsagent/opsagent/internal/manifestdiff"
 )
 
 // PreviewOptions configure Preview; they mean what the fields of the same
@@ -18,11 +23,16 @@ type PreviewOptions struct {
 	Chart       *chart.Chart
 	Values      Values
 	ReuseValues bool
+	// CreateNamespace previews an install into a namespace that does not
+	// exist yet: the chart is then rendered without the server (no lookup
+	// of live objects), and the namespace is listed as created.
+	CreateNamespace bool
 }
 
 // PreviewOptions returns the options that preview this deploy.
 func (o DeployOptions) PreviewOptions() PreviewOptions {
-	return PreviewOptions{ReleaseName: o.ReleaseName, Chart: o.Chart, Values: o.Values, ReuseValues: o.ReuseValues}
+	return PreviewOptions{ReleaseName: o.ReleaseName, Chart: o.Chart, Values: o.Values,
+		ReuseValues: o.ReuseValues, CreateNamespace: o.CreateNamespace}
 }
 
 // ChangeOp is what a deploy does to one object.
@@ -60,6 +70,51 @@ type Preview struct {
 	Changes []Change `json:"changes"`
 	// Unchanged counts the objects the upgrade leaves as they are.
 	Unchanged int `json:"unchanged"`
+	// Chart is the chart to deploy, DeployedChart the live revision's
+	// (upgrade only), both as name-version.
+	Chart         string `json:"chart"`
+	DeployedChart string `json:"deployedChart,omitempty"`
+	// ChartReplaced is set when an upgrade deploys a chart of another name
+	// than the live revision's: a different application, not a new version.
+	ChartReplaced bool `json:"chartReplaced,omitempty"`
+	// ResetValues are the values the user had set on the live revision
+	// (-f/--set, as dotted paths) that the upgrade no longer sets, so that
+	// they fall back to the chart's defaults: what an upgrade without
+	// --reuse-values does to a value it is not given again. See droppedKeys.
+	ResetValues []string `json:"resetValues,omitempty"`
+	// CreatesNamespace is set when the install creates its namespace.
+	CreatesNamespace bool `json:"createsNamespace,omitempty"`
+	// Hooks are the hooks the chart renders (helm test pods, migration
+	// jobs), which Helm runs on their events.
+	Hooks []Hook `json:"hooks,omitempty"`
+	// Resources are every object the deploy writes or deletes: the
+	// rendered objects (unchanged ones included), hooks, the CRDs an install
+	// creates, and the objects an upgrade deletes (marked Deleted).
+	Resources []Resource `json:"-"`
+}
+
+// DestructiveReasons says why the deploy destroys something a user may want
+// back: it deletes objects, replaces the chart by another, or resets values
+// the user had set. Empty for an install.
+func (p *Preview) DestructiveReasons() []string {
+	var out []string
+	if n := p.Count(OpDelete); n > 0 {
+		var names []string
+		for _, c := range p.Changes {
+			if c.Op == OpDelete {
+				names = append(names, c.Object.String())
+			}
+		}
+		out = append(out, fmt.Sprintf("deletes %d object(s): %s", n, strings.Join(names, ", ")))
+	}
+	if p.ChartReplaced {
+		out = append(out, fmt.Sprintf("replaces chart %s with %s", p.DeployedChart, p.Chart))
+	}
+	if len(p.ResetValues) > 0 {
+		out = append(out, fmt.Sprintf("resets values set on revision %d to the chart's defaults: %s (pass them again, or use --reuse-values / reuse_values)",
+			p.CurrentRevision, strings.Join(p.ResetValues, ", ")))
+	}
+	return out
 }
 
 // HasChanges reports whether the deploy would change any object.
@@ -88,12 +143,24 @@ func (p *Preview) String() string {
 			p.Release, p.Namespace, p.CurrentRevision, p.NextRevision,
 			p.Count(OpCreate), p.Count(OpUpdate), p.Count(OpDelete), p.Unchanged)
 	}
+	if p.CreatesNamespace {
+		fmt.Fprintf(&b, "  + Namespace/%s (--create-namespace)\n", p.Namespace)
+	}
 	marks := map[ChangeOp]string{OpCreate: "+", OpUpdate: "~", OpDelete: "-"}
 	for _, c := range p.Changes {
 		fmt.Fprintf(&b, "  %s %s\n", marks[c.Op], c.Object)
 		if c.Diff != "" {
 			b.WriteString(c.Diff)
 		}
+	}
+	if len(p.Hooks) > 0 {
+		b.WriteString("Hooks (run by Helm on these events):\n")
+		for _, h := range p.Hooks {
+			fmt.Fprintf(&b, "  %s\n", h)
+		}
+	}
+	for _, r := range p.DestructiveReasons() {
+		fmt.Fprintf(&b, "Destructive: the upgrade %s.\n", r)
 	}
 	return b.String()
 }
@@ -117,20 +184,12 @@ func (c *Client) Preview(ctx context.Context, opts PreviewOptions) (*Preview, er
 		return nil, c.fail(op, name, err)
 	}
 	if last == nil || last.Info.Status == helmrelease.StatusUninstalled {
-		rel, err := c.newInstall(name, true).RunWithContext(ctx, ch, vals)
+		p, err := c.previewInstall(ctx, name, ch, vals, opts.CreateNamespace)
 		if err != nil {
 			return nil, c.fail(op+" install of", name, err)
 		}
-		objs, err := objectsOf(rel.Manifest)
-		if err != nil {
-			return nil, c.fail(op+" install of", name, err)
-		}
-		p := &Preview{Action: ActionInstall, Release: name, Namespace: c.namespace, NextRevision: 1}
 		if last != nil {
 			p.NextRevision = last.Version + 1
-		}
-		for _, o := range objs {
-			p.Changes = append(p.Changes, Change{Object: o, Op: OpCreate})
 		}
 		return p, nil
 	}
@@ -144,11 +203,128 @@ func (c *Client) Preview(ctx context.Context, opts PreviewOptions) (*Preview, er
 		return nil, c.fail(op+" upgrade of", name, err)
 	}
 	p := &Preview{Action: ActionUpgrade, Release: name, Namespace: c.namespace,
-		CurrentRevision: current.Version, NextRevision: proposed.Version}
+		CurrentRevision: current.Version, NextRevision: proposed.Version,
+		Chart: chartName(proposed.Chart), DeployedChart: chartName(current.Chart),
+		ChartReplaced: chartBaseName(current.Chart) != chartBaseName(proposed.Chart),
+		ResetValues:   droppedKeys(current.Config, proposed.Config)}
 	if err := p.diff(current, proposed); err != nil {
 		return nil, c.fail(op+" upgrade of", name, err)
 	}
+	if err := c.fillRendered(p, proposed); err != nil {
+		return nil, c.fail(op+" upgrade of", name, err)
+	}
+	deleted, err := c.deletedResources(current, proposed)
+	if err != nil {
+		return nil, c.fail(op+" upgrade of", name, err)
+	}
+	p.Resources = append(p.Resources, deleted...)
 	return p, nil
+}
+
+// previewInstall renders an install with a server-side dry run. When the
+// namespace does not exist yet and the install is to create it, the server
+// cannot take the dry run, so the chart is rendered on the client instead
+// (templates that look up live objects see none, as they will not exist).
+func (c *Client) previewInstall(ctx context.Context, name string, ch *chart.Chart, vals map[string]any, createNamespace bool) (*Preview, error) {
+	p := &Preview{Action: ActionInstall, Release: name, Namespace: c.namespace, NextRevision: 1, Chart: chartName(ch)}
+	if createNamespace {
+		missing, err := c.namespaceMissing(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p.CreatesNamespace = missing
+	}
+	inst := c.newInstall(name, true)
+	if p.CreatesNamespace {
+		inst.DryRunOption = "client"
+	}
+	rel, err := inst.RunWithContext(ctx, ch, vals)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := objectsOf(rel.Manifest)
+	if err != nil {
+		return nil, err
+	}
+	crds, err := c.crdResources(ch)
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range objectsIn(crds) {
+		p.Changes = append(p.Changes, Change{Object: o, Op: OpCreate})
+	}
+	for _, o := range objs {
+		p.Changes = append(p.Changes, Change{Object: o, Op: OpCreate})
+	}
+	if err := c.fillRendered(p, rel); err != nil {
+		return nil, err
+	}
+	p.Resources = append(crds, p.Resources...)
+	return p, nil
+}
+
+// fillRendered adds a rendered revision's hooks and resources to p.
+func (c *Client) fillRendered(p *Preview, rel *helmrelease.Release) error {
+	hooks, err := hooksOf(rel.Hooks)
+	if err != nil {
+		return err
+	}
+	p.Hooks = hooks
+	rs, err := c.resourcesOf(rel.Manifest, rel.Hooks)
+	if err != nil {
+		return err
+	}
+	p.Resources = append(p.Resources, rs...)
+	return nil
+}
+
+// deletedResources are the objects of from's manifest that to's lacks: the
+// ones moving from one revision to the other deletes.
+func (c *Client) deletedResources(from, to *helmrelease.Release) ([]Resource, error) {
+	oldObjs, err := parseManifest(from.Manifest)
+	if err != nil {
+		return nil, fmt.Errorf("revision %d: %w", from.Version, err)
+	}
+	newObjs, err := parseManifest(to.Manifest)
+	if err != nil {
+		return nil, fmt.Errorf("revision %d: %w", to.Version, err)
+	}
+	oldObjs = slices.DeleteFunc(oldObjs, func(o manifestObject) bool {
+		return slices.ContainsFunc(newObjs, func(n manifestObject) bool { return n.key() == o.key() })
+	})
+	return c.resolve(oldObjs, false, true)
+}
+
+// namespaceMissing reports whether the Client's namespace does not exist.
+func (c *Client) namespaceMissing(ctx context.Context) (bool, error) {
+	cs, err := c.cfg.KubernetesClientSet()
+	if err != nil {
+		return false, fmt.Errorf("build a Kubernetes client: %w", err)
+	}
+	_, err = cs.CoreV1().Namespaces().Get(ctx, c.namespace, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("look up namespace %q: %w", c.namespace, err)
+	}
+	return false, nil
+}
+
+// chartName is a chart's name-version, "" when unknown.
+func chartName(ch *chart.Chart) string {
+	if ch == nil || ch.Metadata == nil {
+		return ""
+	}
+	return ch.Metadata.Name + "-" + ch.Metadata.Version
+}
+
+// chartBaseName is a chart's name without its version.
+func chartBaseName(ch *chart.Chart) string {
+	if ch == nil || ch.Metadata == nil {
+		return ""
+	}
+	return ch.Metadata.Name
 }
 
 // liveRevision is the revision an upgrade starts from, chosen as Helm's
@@ -192,13 +368,13 @@ func (p *Preview) diff(current, proposed *helmrelease.Release) error {
 		case !existed:
 			_, body := bodies(n.Kind, "", n.Body)
 			p.Changes = append(p.Changes, Change{Object: n.Object, Op: OpCreate,
-				Diff: unifiedDiff("/dev/null", toLabel(n.Object), "", body)})
+				Diff: manifestdiff.Unified("/dev/null", toLabel(n.Object), "", body)})
 		case o.Body == n.Body:
 			p.Unchanged++
 		default:
 			oldBody, newBody := bodies(n.Kind, o.Body, n.Body)
 			p.Changes = append(p.Changes, Change{Object: n.Object, Op: OpUpdate,
-				Diff: unifiedDiff(fromLabel(o.Object), toLabel(n.Object), oldBody, newBody)})
+				Diff: manifestdiff.Unified(fromLabel(o.Object), toLabel(n.Object), oldBody, newBody)})
 		}
 	}
 	for _, o := range oldObjs {
@@ -207,7 +383,7 @@ func (p *Preview) diff(current, proposed *helmrelease.Release) error {
 		}
 		body, _ := bodies(o.Kind, o.Body, "")
 		p.Changes = append(p.Changes, Change{Object: o.Object, Op: OpDelete,
-			Diff: unifiedDiff(fromLabel(o.Object), "/dev/null", body, "")})
+			Diff: manifestdiff.Unified(fromLabel(o.Object), "/dev/null", body, "")})
 	}
 	return nil
 }
@@ -215,7 +391,7 @@ func (p *Preview) diff(current, proposed *helmrelease.Release) error {
 // bodies returns the texts to diff for an object, redacting Secrets.
 func bodies(kind, oldBody, newBody string) (string, string) {
 	if kind == "Secret" {
-		return redactSecretPair(oldBody, newBody)
+		return manifestdiff.RedactSecretPair(oldBody, newBody)
 	}
 	return oldBody, newBody
 }

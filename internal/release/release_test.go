@@ -143,6 +143,48 @@ func TestPreviewInstall(t *testing.T) {
 	if _, err := c.History(context.Background(), ""); !errors.Is(err, ErrReleaseNotFound) {
 		t.Errorf("preview stored a release: %v", err)
 	}
+	// The test hook is listed, and counted among the resources.
+	wantHook := "Pod/todo-chatbot-test: test; delete policy before-hook-creation, hook-succeeded"
+	if len(p.Hooks) != 1 || p.Hooks[0].String() != wantHook || !strings.Contains(p.String(), "\n  "+wantHook+"\n") {
+		t.Errorf("hooks = %v, want %q", p.Hooks, wantHook)
+	}
+	if len(p.Resources) != 13 {
+		t.Errorf("%d resources, want the 12 objects and the hook", len(p.Resources))
+	}
+	for _, r := range p.Resources {
+		if r.Namespace != testNamespace || r.Deleted || r.Content["kind"] != r.Kind {
+			t.Errorf("resource %s in %q (deleted %v): want it in %s with its content", r.Object, r.Namespace, r.Deleted, testNamespace)
+		}
+	}
+	if len(p.DestructiveReasons()) != 0 {
+		t.Errorf("an install destroys nothing: %q", p.DestructiveReasons())
+	}
+}
+
+func TestPreviewUpgradeRiskFacts(t *testing.T) {
+	t.Parallel()
+	c, _ := newTestClient(t)
+	install(t, c, "backend.replicaCount=3", "ingress.enabled=true")
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		opts  PreviewOptions
+		reset []string
+	}{
+		{"values given again", PreviewOptions{Values: Values{Set: []string{"backend.replicaCount=2", "ingress.enabled=true"}}}, nil},
+		{"no values reuses the last", PreviewOptions{}, nil},
+		{"reuse values", PreviewOptions{Values: Values{Set: []string{"frontend.replicaCount=2"}}, ReuseValues: true}, nil},
+		{"values dropped", PreviewOptions{Values: Values{Set: []string{"frontend.replicaCount=2"}}}, []string{"backend.replicaCount", "ingress.enabled"}},
+	}
+	for _, tt := range tests {
+		p, err := c.Preview(ctx, tt.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(p.ResetValues, tt.reset) || p.ChartReplaced {
+			t.Errorf("%s: reset %q, chart replaced %v; want %q, false", tt.name, p.ResetValues, p.ChartReplaced, tt.reset)
+		}
+	}
 }
 
 func TestPreviewUpgrade(t *testing.T) {
@@ -213,6 +255,14 @@ func TestPreviewUpgrade(t *testing.T) {
 	}
 	if hist, _ := c.History(ctx, ""); len(hist) != 1 {
 		t.Errorf("preview created a revision: %v", statuses(hist))
+	}
+	if got := p.DestructiveReasons(); len(got) != 1 || got[0] != "deletes 1 object(s): Ingress/todo-chatbot" {
+		t.Errorf("destructive reasons = %q, want the Ingress deletion", got)
+	}
+	if !slices.ContainsFunc(p.Resources, func(r Resource) bool {
+		return r.Deleted && r.Kind == "Ingress" && r.Namespace == testNamespace
+	}) {
+		t.Errorf("resources lack the deleted Ingress: %v", p.Resources)
 	}
 }
 
@@ -291,63 +341,67 @@ func TestRollback(t *testing.T) {
 
 func TestRollbackTarget(t *testing.T) {
 	t.Parallel()
-	rel := func(v int, s helmrelease.Status) *helmrelease.Release {
-		return &helmrelease.Release{Version: v, Info: &helmrelease.Info{Status: s}}
-	}
+	rel := func(v int, s helmrelease.Status) Release { return Release{Revision: v, Status: s.String()} }
 	tests := []struct {
 		name    string
-		hist    []*helmrelease.Release
+		hist    []Release
 		want    int
 		wanted  int
 		wantErr string
 	}{
 		{
 			name: "previous",
-			hist: []*helmrelease.Release{rel(1, helmrelease.StatusSuperseded), rel(2, helmrelease.StatusDeployed)},
+			hist: []Release{rel(1, helmrelease.StatusSuperseded), rel(2, helmrelease.StatusDeployed)},
 			want: 1,
 		},
 		{
 			// After an atomic upgrade's rollback: 3 failed, 4 restored 2.
 			name: "skips failed revisions",
-			hist: []*helmrelease.Release{rel(1, helmrelease.StatusSuperseded), rel(2, helmrelease.StatusSuperseded),
+			hist: []Release{rel(1, helmrelease.StatusSuperseded), rel(2, helmrelease.StatusSuperseded),
 				rel(3, helmrelease.StatusFailed), rel(4, helmrelease.StatusDeployed)},
 			want: 2,
 		},
 		{
 			name: "stuck pending upgrade",
-			hist: []*helmrelease.Release{rel(1, helmrelease.StatusDeployed), rel(2, helmrelease.StatusPendingUpgrade)},
+			hist: []Release{rel(1, helmrelease.StatusDeployed), rel(2, helmrelease.StatusPendingUpgrade)},
 			want: 1,
 		},
 		{
 			name:   "explicit revision",
-			hist:   []*helmrelease.Release{rel(1, helmrelease.StatusSuperseded), rel(2, helmrelease.StatusFailed), rel(3, helmrelease.StatusDeployed)},
+			hist:   []Release{rel(1, helmrelease.StatusSuperseded), rel(2, helmrelease.StatusFailed), rel(3, helmrelease.StatusDeployed)},
 			wanted: 2, want: 2,
 		},
 		{
 			name:    "nothing earlier",
-			hist:    []*helmrelease.Release{rel(1, helmrelease.StatusDeployed)},
+			hist:    []Release{rel(1, helmrelease.StatusDeployed)},
 			wantErr: "no revision before 1 was deployed successfully; the release has revisions 1",
 		},
 		{
 			name:    "unknown revision",
-			hist:    []*helmrelease.Release{rel(1, helmrelease.StatusSuperseded), rel(2, helmrelease.StatusDeployed)},
+			hist:    []Release{rel(1, helmrelease.StatusSuperseded), rel(2, helmrelease.StatusDeployed)},
 			wanted:  5,
 			wantErr: "revision 5 does not exist; the release has revisions 1, 2",
+		},
+		{
+			name:    "current revision",
+			hist:    []Release{rel(1, helmrelease.StatusSuperseded), rel(2, helmrelease.StatusDeployed)},
+			wanted:  2,
+			wantErr: "revision 2 is the current one; name an earlier revision (1, 2)",
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			current := tt.hist[len(tt.hist)-1].Version
-			got, err := rollbackTarget(tt.hist, current, tt.wanted)
+			current := tt.hist[len(tt.hist)-1].Revision
+			got, err := RollbackTarget(tt.hist, current, tt.wanted)
 			if tt.wantErr != "" {
 				if err == nil || err.Error() != tt.wantErr {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
 				}
 				return
 			}
-			if err != nil || got != tt.want {
-				t.Errorf("rollbackTarget = %d, %v; want %d", got, err, tt.want)
+			if err != nil || got.Revision != tt.want {
+				t.Errorf("RollbackTarget = %d, %v; want %d", got.Revision, err, tt.want)
 			}
 		})
 	}

@@ -32,11 +32,14 @@ type UninstallResult struct {
 	// Release is the revision that was live before the uninstall.
 	Release Release `json:"release"`
 	DryRun  bool    `json:"dryRun,omitempty"`
-	// Removed are the objects deleted with the release.
+	// Removed are the objects deleted with the release, with their
+	// namespaces resolved ("" for cluster-scoped objects).
 	Removed []Object `json:"removed"`
 	// Kept are objects left in place, such as the database's
 	// PersistentVolumeClaim, so that the data survives.
 	Kept []KeptObject `json:"kept,omitempty"`
+	// Resources are the Removed objects with their content, for judging.
+	Resources []Resource `json:"-"`
 }
 
 // keepReason explains objects kept by Helm's resource policy.
@@ -64,12 +67,17 @@ func (c *Client) Uninstall(ctx context.Context, name string, opts UninstallOptio
 	if err != nil {
 		return nil, c.fail(op, name, err)
 	}
+	rs, err := c.resolve(objs, false, true)
+	if err != nil {
+		return nil, c.fail(op, name, err)
+	}
 	res := &UninstallResult{Release: summarise(last), DryRun: opts.DryRun, Removed: []Object{}}
-	for _, o := range objs {
+	for i, o := range objs {
 		if o.Keep {
-			res.Kept = append(res.Kept, KeptObject{Object: o.Object, Reason: keepReason})
+			res.Kept = append(res.Kept, KeptObject{Object: rs[i].Object, Reason: keepReason})
 		} else {
-			res.Removed = append(res.Removed, o.Object)
+			res.Removed = append(res.Removed, rs[i].Object)
+			res.Resources = append(res.Resources, rs[i])
 		}
 	}
 	if opts.DryRun {

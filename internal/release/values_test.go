@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -92,5 +93,32 @@ func TestSetDoesNotModifyOverrides(t *testing.T) {
 	}
 	if got := overrides["backend"].(map[string]any)["replicaCount"]; got != 2 {
 		t.Errorf("--set wrote into the caller's overrides: replicaCount = %v", got)
+	}
+}
+
+func TestDroppedKeys(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		old, new map[string]any
+		want     []string
+	}{
+		{"nothing set before", nil, map[string]any{"a": 1}, nil},
+		{"kept", map[string]any{"a": 1}, map[string]any{"a": 1}, nil},
+		{"changed is not dropped", map[string]any{"a": 1}, map[string]any{"a": 2}, nil},
+		{"dropped leaf", map[string]any{"backend": map[string]any{"replicas": 3, "image": "x"}},
+			map[string]any{"backend": map[string]any{"image": "x"}}, []string{"backend.replicas"}},
+		{"dropped subtree lists its leaves", map[string]any{"backend": map[string]any{"replicas": 3, "image": "x"}, "other": 1},
+			map[string]any{"other": 1}, []string{"backend.image", "backend.replicas"}},
+		{"map replaced by a value is still set", map[string]any{"a": map[string]any{"b": 1}}, map[string]any{"a": "x"}, nil},
+		{"a list is one value", map[string]any{"l": []any{1, 2}}, map[string]any{}, []string{"l"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := droppedKeys(tt.old, tt.new); !slices.Equal(got, tt.want) {
+				t.Errorf("droppedKeys = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

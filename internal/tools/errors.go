@@ -23,6 +23,10 @@ var (
 	// ErrConflict marks an object that changed between the preview that was
 	// approved and the write, so the write was not made.
 	ErrConflict = errors.New("object changed since it was previewed")
+	// ErrNotConverged marks a change that was made but whose wait never
+	// reached the desired state (a rollout past its deadline, a drain
+	// blocked by a PodDisruptionBudget). The CLI gives it its own exit code.
+	ErrNotConverged = errors.New("did not converge")
 )
 
 // IsBadInput reports whether err means the request itself was wrong (unknown

@@ -39,7 +39,8 @@ func (s *store) setTool(risk Risk) Tool {
 			return nil, fmt.Errorf("value %q: %w", a.Name, ErrNotFound)
 		}
 		return Mutation{
-			Plan: Preview{Summary: fmt.Sprintf("%s: %d → %d", a.Name, cur, a.Replicas), NoChange: cur == a.Replicas},
+			Plan: Preview{Summary: fmt.Sprintf("%s: %d → %d", a.Name, cur, a.Replicas), NoChange: cur == a.Replicas,
+				Targets: []Target{{Kind: "Value", Namespace: "ns", Name: a.Name}}},
 			Apply: func(context.Context) (any, error) {
 				s.mu.Lock()
 				defer s.mu.Unlock()
@@ -50,7 +51,12 @@ func (s *store) setTool(risk Risk) Tool {
 	})
 }
 
-type memAudit struct{ entries []AuditEntry }
+type memAudit struct {
+	entries []AuditEntry
+	broken  error
+}
+
+func (m *memAudit) Check() error { return m.broken }
 
 func (m *memAudit) Record(_ context.Context, e AuditEntry) error {
 	m.entries = append(m.entries, e)
@@ -94,7 +100,7 @@ func TestGate(t *testing.T) {
 			s := &store{values: map[string]int{"a": 1}}
 			audit := &memAudit{}
 			policy := tt.policy
-			g := &Gate{Registry: NewRegistry(s.setTool(tt.risk)), Approver: &policy, DryRun: tt.dryRun, Audit: audit}
+			g := &Gate{Registry: NewRegistry(s.setTool(tt.risk)), Approver: &policy, DryRun: tt.dryRun, Audit: audit, Scope: Scope{Namespace: "ns"}}
 			rec := g.Call(context.Background(), "set_value", json.RawMessage(tt.args))
 			if tt.wantErr != nil {
 				if !errors.Is(rec.Err(), tt.wantErr) {
@@ -109,7 +115,8 @@ func TestGate(t *testing.T) {
 			if got := s.values["a"]; got != tt.wantValue {
 				t.Errorf("value = %d, want %d", got, tt.wantValue)
 			}
-			if len(audit.entries) != tt.wantAudit {
+			// Each run mutation is recorded twice: started, then its outcome.
+			if len(audit.entries) != 2*tt.wantAudit {
 				t.Errorf("audit entries = %d, want %d", len(audit.entries), tt.wantAudit)
 			}
 			if rec.Risk != tt.risk && tt.wantErr != ErrUnknownTool {

@@ -28,6 +28,18 @@ type Preview struct {
 	// NoChange is set when the live state already matches the request; the
 	// gate then runs nothing and asks for nothing.
 	NoChange bool `json:"noChange,omitempty"`
+	// Risk is the risk the tool's code found in this particular change
+	// (scaling to 0, an upgrade that deletes objects). The gate uses the
+	// higher of it and the tool's declared risk; a preview can raise the
+	// risk, never lower it.
+	Risk Risk `json:"risk,omitempty"`
+	// Privileged lists why the change needs --allow-privileged (an RBAC
+	// object, a privileged pod, ...). The gate adds cluster-scoped targets.
+	Privileged []string `json:"privileged,omitempty"`
+	// Targets are the objects the change creates, updates or deletes. The
+	// gate judges the approval scope from them; a mutation without targets
+	// is treated as outside any scope.
+	Targets []Target `json:"targets,omitempty"`
 }
 
 // Action is a validated tool call bound to the live state it was planned

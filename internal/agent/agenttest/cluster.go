@@ -236,7 +236,7 @@ func (c *Cluster) Tools() []tools.Tool {
 				cur := c.Replicas(name)
 				summary := fmt.Sprintf("deployment/%s in %s: replicas %d → %d", name, c.Namespace, cur, a.Replicas)
 				return tools.Mutation{
-					Plan: tools.Preview{Summary: summary, NoChange: cur == a.Replicas},
+					Plan: tools.Preview{Summary: summary, NoChange: cur == a.Replicas, Targets: c.target("Deployment", name)},
 					Apply: func(context.Context) (any, error) {
 						c.mu.Lock()
 						c.deployments[name] = a.Replicas
@@ -253,7 +253,7 @@ func (c *Cluster) Tools() []tools.Tool {
 					return nil, err
 				}
 				return tools.Mutation{
-					Plan: tools.Preview{Summary: fmt.Sprintf("deployment/%s in %s: rolling restart", name, c.Namespace)},
+					Plan: tools.Preview{Summary: fmt.Sprintf("deployment/%s in %s: rolling restart", name, c.Namespace), Targets: c.target("Deployment", name)},
 					Apply: func(context.Context) (any, error) {
 						c.mutate("restart %s", name)
 						return map[string]any{"restarted": name}, nil
@@ -277,7 +277,7 @@ func (c *Cluster) Tools() []tools.Tool {
 					return nil, err
 				}
 				return tools.Mutation{
-					Plan: tools.Preview{Summary: fmt.Sprintf("deployment/%s in %s: roll back", name, c.Namespace)},
+					Plan: tools.Preview{Summary: fmt.Sprintf("deployment/%s in %s: roll back", name, c.Namespace), Targets: c.target("Deployment", name)},
 					Apply: func(context.Context) (any, error) {
 						c.mutate("rollback %s", name)
 						return map[string]any{"rolledBack": name}, nil
@@ -287,7 +287,7 @@ func (c *Cluster) Tools() []tools.Tool {
 		tools.Define("delete_pod", "Delete one pod.", tools.Destructive,
 			func(ctx context.Context, a PodArgs) (tools.Action, error) {
 				return tools.Mutation{
-					Plan: tools.Preview{Summary: fmt.Sprintf("pod/%s in %s: delete", a.Name, c.Namespace)},
+					Plan: tools.Preview{Summary: fmt.Sprintf("pod/%s in %s: delete", a.Name, c.Namespace), Targets: c.target("Pod", a.Name)},
 					Apply: func(context.Context) (any, error) {
 						c.mutate("delete pod %s", a.Name)
 						return map[string]any{"deleted": a.Name}, nil
@@ -295,4 +295,9 @@ func (c *Cluster) Tools() []tools.Tool {
 				}, nil
 			}),
 	}
+}
+
+// target is the one object a fake mutation changes, for the gate's scope.
+func (c *Cluster) target(kind, name string) []tools.Target {
+	return []tools.Target{{Kind: kind, Namespace: c.Namespace, Name: name}}
 }

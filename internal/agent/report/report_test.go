@@ -19,7 +19,7 @@ func TestText(t *testing.T) {
 	c.SetLogs("todo-chatbot-backend", "line one\nline two")
 	reg := tools.NewRegistry(c.Tools()...)
 	a, err := agent.New(agent.Config{
-		Gate: &tools.Gate{Registry: reg, Approver: &tools.Policy{AssumeYes: true}}, Planner: planner.New(reg),
+		Gate: &tools.Gate{Registry: reg, Approver: &tools.Policy{AssumeYes: true}, Scope: tools.Scope{Namespace: "todo"}}, Planner: planner.New(reg),
 		NoModelReason: "no key",
 	})
 	if err != nil {

@@ -4,9 +4,10 @@
 // sent, so asking again about an unchanged problem costs nothing.
 //
 // What is sent is the group as the rules described it, after diagnose has
-// redacted Secret values and tokens; volatile numbers (restart and event
-// counts, timestamps) are left out so that the cache key stays stable while
-// a pod keeps crashing.
+// redacted Secret values and tokens, redacted once more by internal/redact's
+// structured pass; volatile numbers (restart and event counts, timestamps)
+// are left out so that the cache key stays stable while a pod keeps
+// crashing.
 package llmexplain
 
 import (
@@ -28,6 +29,7 @@ import (
 	"github.com/opsagent/opsagent/internal/config"
 	"github.com/opsagent/opsagent/internal/diagnose"
 	"github.com/opsagent/opsagent/internal/llmclient"
+	"github.com/opsagent/opsagent/internal/redact"
 )
 
 //go:embed prompt.md
@@ -137,6 +139,10 @@ func (e *Explainer) explainGroup(ctx context.Context, g *diagnose.Group) *diagno
 	if err != nil {
 		return &diagnose.Explanation{Model: e.cfg.Model, Error: err.Error()}
 	}
+	// A safety net: diagnose redacted the report with the cluster's Secret
+	// values; this pass catches tokens and secret-looking keys again, field
+	// by field, so the JSON stays valid whatever it finds.
+	payload = redact.JSON(payload)
 	key := cacheKey(e.cfg.Model, payload)
 	if text, ok := e.readCache(key); ok {
 		return &diagnose.Explanation{Model: e.cfg.Model, Text: text, Cached: true}
@@ -157,11 +163,10 @@ func (e *Explainer) explainGroup(ctx context.Context, g *diagnose.Group) *diagno
 	if len(resp.Choices) == 0 || strings.TrimSpace(resp.Choices[0].Message.Content) == "" {
 		return &diagnose.Explanation{Model: e.cfg.Model, Error: "the model returned no answer"}
 	}
-	text := strings.TrimSpace(resp.Choices[0].Message.Content)
-	if len(text) > maxAnswerBytes {
-		text = text[:maxAnswerBytes] + "…"
+	text := redact.Text(strings.TrimSpace(resp.Choices[0].Message.Content))
+	if cut := redact.Truncate(text, maxAnswerBytes); len(cut) < len(text) {
+		text = cut + "…"
 	}
-	text = diagnose.RedactText(text)
 	e.writeCache(key, text)
 	return &diagnose.Explanation{Model: e.cfg.Model, Text: text}
 }
@@ -175,7 +180,7 @@ func describeError(err error) string {
 	if errors.As(err, &reqErr) {
 		return fmt.Sprintf("model endpoint answered %d", reqErr.HTTPStatusCode)
 	}
-	return diagnose.RedactText(err.Error())
+	return redact.Text(err.Error())
 }
 
 // promptGroup is what the model is sent about one group.
@@ -200,7 +205,7 @@ type promptFinding struct {
 }
 
 // promptOf turns a group into the model's input: stable fields only (no
-// counts, no timestamps), redacted once more as a safety net.
+// counts, no timestamps).
 func promptOf(g *diagnose.Group) promptGroup {
 	p := promptGroup{Object: g.Object.String(), Severity: string(g.Severity)}
 	for _, f := range g.Findings {
@@ -225,11 +230,6 @@ func promptOf(g *diagnose.Group) promptGroup {
 			pf.Fixes = append(pf.Fixes, s)
 		}
 		p.Findings = append(p.Findings, pf)
-	}
-	b, _ := json.Marshal(p)
-	var clean promptGroup
-	if json.Unmarshal([]byte(diagnose.RedactText(string(b))), &clean) == nil {
-		return clean
 	}
 	return p
 }

@@ -14,13 +14,13 @@ const (
 	defaultListLimit      = 50
 	maxListLimit          = 500
 	defaultTimeoutSeconds = 120
-	maxTimeoutSeconds     = 1800
+	MaxTimeoutSeconds     = 1800
 	maxNameLen            = 253
 )
 
-// checkName rejects an empty or oversized name. Names are not checked against
+// CheckName rejects an empty or oversized name. Names are not checked against
 // DNS rules: people write "todo backend" and the resolver copes with it.
-func checkName(field, v string) error {
+func CheckName(field, v string) error {
 	switch v = strings.TrimSpace(v); {
 	case v == "":
 		return fmt.Errorf("%s is required", field)
@@ -30,8 +30,8 @@ func checkName(field, v string) error {
 	return nil
 }
 
-// checkNamespace accepts "" (the current namespace) or a valid namespace name.
-func checkNamespace(ns string) error {
+// CheckNamespace accepts "" (the current namespace) or a valid namespace name.
+func CheckNamespace(ns string) error {
 	if ns == "" {
 		return nil
 	}
@@ -41,8 +41,8 @@ func checkNamespace(ns string) error {
 	return nil
 }
 
-// checkRange rejects v outside [lo, hi], naming the argument.
-func checkRange(field string, v, lo, hi int) error {
+// CheckRange rejects v outside [lo, hi], naming the argument.
+func CheckRange(field string, v, lo, hi int) error {
 	if v < lo || v > hi {
 		return fmt.Errorf("%s must be between %d and %d, got %d", field, lo, hi, v)
 	}
@@ -58,8 +58,8 @@ func orDefault(v, def int) int {
 	return v
 }
 
-// timeoutFor turns an optional timeout_seconds into a duration.
-func timeoutFor(seconds int) time.Duration {
+// TimeoutFor turns an optional timeout_seconds into a duration.
+func TimeoutFor(seconds int) time.Duration {
 	return time.Duration(orDefault(seconds, defaultTimeoutSeconds)) * time.Second
 }
 

@@ -25,10 +25,16 @@ func TestToolsDeclared(t *testing.T) {
 		NamePodLogs:            {tools.Read, []string{"name"}},
 		NameListEvents:         {tools.Read, nil},
 		NameRolloutStatus:      {tools.Read, []string{"name"}},
-		NameScaleWorkload:      {tools.Write, []string{"name", "replicas"}},
+		NameScaleWorkload:      {tools.Write, []string{"name"}}, // replicas or change_percent: Validate
 		NameRestartWorkload:    {tools.Write, []string{"name"}},
 		NameRollbackDeployment: {tools.Write, []string{"name"}},
 		NameDeletePod:          {tools.Destructive, []string{"name"}},
+		NameSetImage:           {tools.Write, []string{"image", "name"}},
+		NameSetResources:       {tools.Write, []string{"name"}},
+		NameSetEnv:             {tools.Write, []string{"name"}},
+		NameExpose:             {tools.Write, []string{"name"}},
+		NameAutoscale:          {tools.Write, []string{"cpu_percent", "max_replicas", "min_replicas", "name"}},
+		NameResizePVC:          {tools.Write, []string{"name", "size"}},
 	}
 	if got := reg.Names(); len(got) != len(want) {
 		t.Fatalf("registry has %v, want the %d tools %v", got, len(want), want)
@@ -76,7 +82,7 @@ func TestValidation(t *testing.T) {
 		{NameScaleWorkload, `{"name":"backend","replicas":1e9}`, "replicas"},
 		{NameScaleWorkload, `{"name":"backend","replicas":-1}`, "replicas must be between 0 and 1000"},
 		{NameScaleWorkload, `{"name":"backend","replicas":"3"}`, `"replicas" must be of type int`},
-		{NameScaleWorkload, `{"name":"backend"}`, "missing required argument(s) replicas"},
+		{NameScaleWorkload, `{"name":"backend"}`, "give exactly one of replicas and change_percent"},
 		{NameScaleWorkload, `{"name":"backend","replicas":2,"kind":"daemonset"}`, `kind "daemonset" is not supported`},
 		{NameScaleWorkload, `{"name":"backend","replicas":2,"timeout_seconds":5000}`, "timeout_seconds must be between 0 and 1800"},
 		{NameScaleWorkload, `{"name":"backend","replicas":2,"namespace":"Bad_NS"}`, "not a valid namespace name"},

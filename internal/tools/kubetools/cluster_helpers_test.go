@@ -3,6 +3,10 @@ package kubetools
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,7 +29,7 @@ type clusterEnv struct {
 }
 
 // newClusterEnv gives the test its own namespace and a gate that approves
-// writes (--yes) but not destructive actions.
+// writes (--yes) in that namespace, but not destructive actions.
 func newClusterEnv(t *testing.T) *clusterEnv {
 	t.Helper()
 	env := testcluster.New(t)
@@ -36,7 +40,72 @@ func newClusterEnv(t *testing.T) *clusterEnv {
 	return &clusterEnv{Env: env, c: c, gate: &tools.Gate{
 		Registry: tools.NewRegistry(New(c)...),
 		Approver: &tools.Policy{AssumeYes: true},
+		Scope:    tools.Scope{Namespace: env.Namespace},
 	}}
+}
+
+// prepare plans a tool call without the gate, for tests that change the
+// cluster between the preview and the run.
+func (e *clusterEnv) prepare(t *testing.T, tool string, v any) tools.Action {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := e.gate.Registry.Lookup(tool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	action, err := tl.Prepare(t.Context(), raw)
+	if err != nil {
+		t.Fatalf("prepare %s %s: %v", tool, raw, err)
+	}
+	return action
+}
+
+// wantPreview checks a mutation's preview: its summary, effective risk and
+// targets (the objects the gate judges the approval scope by).
+func wantPreview(t *testing.T, rec *tools.Record, summary string, risk tools.Risk, targets ...tools.Target) {
+	t.Helper()
+	if rec.Preview == nil {
+		t.Fatalf("%s: no preview (error %v)", rec.Tool, rec.Err())
+	}
+	if rec.Preview.Summary != summary {
+		t.Errorf("%s preview summary\n got: %s\nwant: %s", rec.Tool, rec.Preview.Summary, summary)
+	}
+	if rec.Risk != risk {
+		t.Errorf("%s risk = %s, want %s", rec.Tool, rec.Risk, risk)
+	}
+	if !slices.Equal(rec.Preview.Targets, targets) {
+		t.Errorf("%s targets = %v, want %v", rec.Tool, rec.Preview.Targets, targets)
+	}
+}
+
+// wantNoChange checks that a repeated call found nothing to do.
+func wantNoChange(t *testing.T, rec *tools.Record) {
+	t.Helper()
+	if rec.Err() != nil || rec.Preview == nil || !rec.Preview.NoChange || !rec.NoChange {
+		t.Errorf("%s repeated: preview %+v, error %v; want NoChange", rec.Tool, rec.Preview, rec.Err())
+	}
+}
+
+// wantRefused checks that a call failed with target before changing
+// anything: no approval was asked for.
+func wantRefused(t *testing.T, rec *tools.Record, target error, says ...string) {
+	t.Helper()
+	err := rec.Err()
+	if !errors.Is(err, target) {
+		t.Errorf("%s %s: error = %v, want %v", rec.Tool, rec.Args, err, target)
+		return
+	}
+	for _, s := range says {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("%s %s: error %q does not say %q", rec.Tool, rec.Args, err, s)
+		}
+	}
+	if rec.Approved {
+		t.Errorf("%s %s: approved although refused", rec.Tool, rec.Args)
+	}
 }
 
 // call runs a tool through the gate with args marshalled from v.
@@ -67,6 +136,11 @@ type deploySpec struct {
 	// containers, if set, replaces the single "app" container.
 	containers []corev1.Container
 	env        []corev1.EnvVar
+	// podLabels are added to the pod template only (a sim.opsagent.dev/state
+	// label makes the pods fail).
+	podLabels map[string]string
+	// noWait returns without waiting for ready pods.
+	noWait bool
 }
 
 // createDeployment creates a Deployment whose pods select on app=<name>
@@ -84,13 +158,15 @@ func (e *clusterEnv) createDeployment(t *testing.T, s deploySpec) *appsv1.Deploy
 	if containers == nil {
 		containers = []corev1.Container{{Name: "app", Image: s.image, Env: s.env}}
 	}
+	podLabels := maps.Clone(labels)
+	maps.Copy(podLabels, s.podLabels)
 	d := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: s.name, Labels: labels},
 		Spec: appsv1.DeploymentSpec{
 			Replicas: ptr.To(s.replicas),
 			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": s.name}},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				ObjectMeta: metav1.ObjectMeta{Labels: podLabels},
 				Spec:       corev1.PodSpec{Containers: containers, TerminationGracePeriodSeconds: ptr.To[int64](0)},
 			},
 		},
@@ -99,7 +175,9 @@ func (e *clusterEnv) createDeployment(t *testing.T, s deploySpec) *appsv1.Deploy
 	if err != nil {
 		t.Fatalf("create deployment %s: %v", s.name, err)
 	}
-	e.waitDeployment(t, s.name, s.replicas)
+	if !s.noWait {
+		e.waitDeployment(t, s.name, s.replicas)
+	}
 	return d
 }
 

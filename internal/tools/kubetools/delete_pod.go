@@ -21,10 +21,10 @@ type DeletePodArgs struct {
 
 // Validate implements tools.Validator.
 func (a DeletePodArgs) Validate() error {
-	if err := checkName("name", a.Name); err != nil {
+	if err := CheckName("name", a.Name); err != nil {
 		return err
 	}
-	return checkNamespace(a.Namespace)
+	return CheckNamespace(a.Namespace)
 }
 
 // DeletePodResult reports a deleted pod.
@@ -47,7 +47,7 @@ func DeletePod(c *kube.Clients) tools.Tool {
 }
 
 func prepareDeletePod(ctx context.Context, c *kube.Clients, a DeletePodArgs) (tools.Action, error) {
-	ns := namespaceFor(c, a.Namespace)
+	ns := NamespaceFor(c, a.Namespace)
 	rp, err := resolvePods(ctx, c, ns, a.Name)
 	if err != nil {
 		return nil, err
@@ -65,7 +65,10 @@ func prepareDeletePod(ctx context.Context, c *kube.Clients, a DeletePodArgs) (to
 	pod := rp.Pods[0]
 	owner, recreate, fate := podFate(ctx, c, &pod)
 	status := podSummary(&pod).reason
-	plan := tools.Preview{Summary: fmt.Sprintf("pod/%s in %s (%s): delete; %s", pod.Name, ns, status, fate)}
+	plan := tools.Preview{
+		Summary: fmt.Sprintf("pod/%s in %s (%s): delete; %s", pod.Name, ns, status, fate),
+		Targets: []tools.Target{{Kind: "Pod", Namespace: ns, Name: pod.Name}},
+	}
 	apply := func(ctx context.Context) (any, error) {
 		// The UID precondition makes sure the pod deleted is the one
 		// previewed, not a successor that took its name (StatefulSet

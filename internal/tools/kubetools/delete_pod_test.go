@@ -30,6 +30,9 @@ func TestDeletePod(t *testing.T) {
 	if !strings.Contains(rec.Preview.Summary, "deployment/web via replicaset/") || !strings.Contains(rec.Preview.Summary, "will create a replacement") {
 		t.Errorf("preview = %q, want the owner and that it will be replaced", rec.Preview.Summary)
 	}
+	if want := (tools.Target{Kind: "Pod", Namespace: e.Namespace, Name: pod}); len(rec.Preview.Targets) != 1 || rec.Preview.Targets[0] != want {
+		t.Errorf("targets = %v, want %v", rec.Preview.Targets, want)
+	}
 	if _, err := e.Client.CoreV1().Pods(e.Namespace).Get(t.Context(), pod, metav1.GetOptions{}); err != nil {
 		t.Fatalf("pod gone although deletion was refused: %v", err)
 	}

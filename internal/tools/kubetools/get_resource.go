@@ -24,13 +24,13 @@ type GetResourceArgs struct {
 
 // Validate implements tools.Validator.
 func (a GetResourceArgs) Validate() error {
-	if err := checkName("kind", a.Kind); err != nil {
+	if err := CheckName("kind", a.Kind); err != nil {
 		return err
 	}
-	if err := checkName("name", a.Name); err != nil {
+	if err := CheckName("name", a.Name); err != nil {
 		return err
 	}
-	return checkNamespace(a.Namespace)
+	return CheckNamespace(a.Namespace)
 }
 
 // Description is a describe-like summary of one object. Exactly the detail
@@ -76,11 +76,11 @@ func GetResource(c *kube.Clients) tools.Tool {
 }
 
 func getResource(ctx context.Context, c *kube.Clients, a GetResourceArgs) (*Description, error) {
-	k, err := resolveKind(c.Mapper, a.Kind)
+	k, err := ResolveKind(c.Mapper, a.Kind)
 	if err != nil {
 		return nil, err
 	}
-	u, err := resolveObject(ctx, c, k, namespaceFor(c, a.Namespace), a.Name)
+	u, err := ResolveObject(ctx, c, k, NamespaceFor(c, a.Namespace), a.Name)
 	if err != nil {
 		return nil, err
 	}

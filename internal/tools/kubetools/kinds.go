@@ -12,15 +12,15 @@ import (
 	"github.com/opsagent/opsagent/internal/tools"
 )
 
-// kindInfo is a kind as the API serves it.
-type kindInfo struct {
+// KindInfo is a kind as the API serves it.
+type KindInfo struct {
 	GVR        schema.GroupVersionResource
 	GVK        schema.GroupVersionKind
 	Namespaced bool
 }
 
 // label is the lower-case kind used in object references ("deployment/x").
-func (k kindInfo) label() string { return strings.ToLower(k.GVK.Kind) }
+func (k KindInfo) label() string { return strings.ToLower(k.GVK.Kind) }
 
 // shortNames maps kubectl's short names (and the event names that would
 // otherwise be ambiguous between core and events.k8s.io) to resources. The
@@ -56,13 +56,13 @@ var shortNames = map[string]schema.GroupResource{
 	"crds":   {Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"},
 }
 
-// commonKinds is shown when a kind is not recognised.
-const commonKinds = "pods, deployments, statefulsets, daemonsets, replicasets, jobs, cronjobs, services, ingresses, configmaps, secrets, pvc, pv, nodes, events, namespaces, hpa"
+// CommonKinds is shown when a kind is not recognised.
+const CommonKinds = "pods, deployments, statefulsets, daemonsets, replicasets, jobs, cronjobs, services, ingresses, configmaps, secrets, pvc, pv, nodes, events, namespaces, hpa"
 
-// resolveKind turns what a person calls a kind ("po", "Deployment",
+// ResolveKind turns what a person calls a kind ("po", "Deployment",
 // "deployments.apps", "hpa") into the served resource, through the cluster's
 // RESTMapper so that any kind the API serves (CRDs included) works.
-func resolveKind(mapper meta.RESTMapper, kind string) (kindInfo, error) {
+func ResolveKind(mapper meta.RESTMapper, kind string) (KindInfo, error) {
 	s := strings.ToLower(strings.TrimSpace(kind))
 	gr, ok := shortNames[s]
 	if !ok {
@@ -71,17 +71,17 @@ func resolveKind(mapper meta.RESTMapper, kind string) (kindInfo, error) {
 	}
 	gvr, err := mapper.ResourceFor(gr.WithVersion(""))
 	if err != nil {
-		return kindInfo{}, kindError(kind, err)
+		return KindInfo{}, kindError(kind, err)
 	}
 	gvk, err := mapper.KindFor(gvr)
 	if err != nil {
-		return kindInfo{}, kindError(kind, err)
+		return KindInfo{}, kindError(kind, err)
 	}
 	mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
 	if err != nil {
-		return kindInfo{}, kindError(kind, err)
+		return KindInfo{}, kindError(kind, err)
 	}
-	return kindInfo{
+	return KindInfo{
 		GVR:        mapping.Resource,
 		GVK:        mapping.GroupVersionKind,
 		Namespaced: mapping.Scope.Name() == meta.RESTScopeNameNamespace,
@@ -100,7 +100,7 @@ func kindError(kind string, err error) error {
 			kind, strings.Join(groups, ", "), tools.ErrAmbiguous, groups[0])
 	}
 	if meta.IsNoMatchError(err) {
-		return fmt.Errorf("kind %q: %w: the cluster serves no such resource; common kinds are %s", kind, tools.ErrNotFound, commonKinds)
+		return fmt.Errorf("kind %q: %w: the cluster serves no such resource; common kinds are %s", kind, tools.ErrNotFound, CommonKinds)
 	}
 	return fmt.Errorf("resolve kind %q: %w", kind, err)
 }

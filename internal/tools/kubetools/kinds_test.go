@@ -64,19 +64,19 @@ func TestResolveKind(t *testing.T) {
 		{in: "gizmos", wantErr: tools.ErrNotFound},
 	}
 	for _, tt := range tests {
-		got, err := resolveKind(mapper, tt.in)
+		got, err := ResolveKind(mapper, tt.in)
 		if tt.wantErr != nil {
 			if !errors.Is(err, tt.wantErr) {
-				t.Errorf("resolveKind(%q) error = %v, want %v", tt.in, err, tt.wantErr)
+				t.Errorf("ResolveKind(%q) error = %v, want %v", tt.in, err, tt.wantErr)
 			}
 			continue
 		}
 		if err != nil {
-			t.Errorf("resolveKind(%q): %v", tt.in, err)
+			t.Errorf("ResolveKind(%q): %v", tt.in, err)
 			continue
 		}
 		if got.GVR != tt.want || got.Namespaced != tt.namespaced {
-			t.Errorf("resolveKind(%q) = %v namespaced=%v, want %v namespaced=%v", tt.in, got.GVR, got.Namespaced, tt.want, tt.namespaced)
+			t.Errorf("ResolveKind(%q) = %v namespaced=%v, want %v namespaced=%v", tt.in, got.GVR, got.Namespaced, tt.want, tt.namespaced)
 		}
 	}
 }

@@ -27,6 +27,12 @@ const (
 	NameRestartWorkload    = "restart_workload"
 	NameRollbackDeployment = "rollback_deployment"
 	NameDeletePod          = "delete_pod"
+	NameSetImage           = "set_image"
+	NameSetResources       = "set_resources"
+	NameSetEnv             = "set_env"
+	NameExpose             = "expose"
+	NameAutoscale          = "autoscale"
+	NameResizePVC          = "resize_pvc"
 )
 
 // New returns every Kubernetes tool, bound to the clients of one context.
@@ -41,12 +47,18 @@ func New(c *kube.Clients) []tools.Tool {
 		RestartWorkload(c),
 		RollbackDeployment(c),
 		DeletePod(c),
+		SetImage(c),
+		SetResources(c),
+		SetEnv(c),
+		Expose(c),
+		Autoscale(c),
+		ResizePVC(c),
 	}
 }
 
-// namespaceFor is the namespace a call works in: the one asked for, else the
+// NamespaceFor is the namespace a call works in: the one asked for, else the
 // kubeconfig's current namespace, else "default" (as kubectl does).
-func namespaceFor(c *kube.Clients, ns string) string {
+func NamespaceFor(c *kube.Clients, ns string) string {
 	switch {
 	case ns != "":
 		return ns
@@ -56,11 +68,11 @@ func namespaceFor(c *kube.Clients, ns string) string {
 	return "default"
 }
 
-// noChange is a mutation whose preview says nothing needs doing. The gate
-// does not run it; if run anyway it changes nothing.
-func noChange(summary string) tools.Mutation {
+// noChange is a mutation whose preview says nothing needs doing to targets.
+// The gate does not run it; if run anyway it changes nothing.
+func noChange(summary string, targets ...tools.Target) tools.Mutation {
 	return tools.Mutation{
-		Plan: tools.Preview{Summary: summary, NoChange: true},
+		Plan: tools.Preview{Summary: summary, NoChange: true, Targets: targets},
 		Apply: func(context.Context) (any, error) {
 			return map[string]any{"changed": false, "message": summary}, nil
 		},

@@ -23,18 +23,18 @@ type ListEventsArgs struct {
 
 // Validate implements tools.Validator.
 func (a ListEventsArgs) Validate() error {
-	if err := checkNamespace(a.Namespace); err != nil {
+	if err := CheckNamespace(a.Namespace); err != nil {
 		return err
 	}
 	if a.Kind != "" && a.Name == "" {
 		return fmt.Errorf("kind %q needs a name: events are listed for one object, or for the whole namespace without kind and name", a.Kind)
 	}
 	if a.Name != "" {
-		if err := checkName("name", a.Name); err != nil {
+		if err := CheckName("name", a.Name); err != nil {
 			return err
 		}
 	}
-	return checkRange("limit", a.Limit, 0, maxListLimit)
+	return CheckRange("limit", a.Limit, 0, maxListLimit)
 }
 
 // EventsResult is the newest events of a namespace or one object.
@@ -59,7 +59,7 @@ func ListEvents(c *kube.Clients) tools.Tool {
 }
 
 func listEvents(ctx context.Context, c *kube.Clients, a ListEventsArgs) (*EventsResult, error) {
-	ns := namespaceFor(c, a.Namespace)
+	ns := NamespaceFor(c, a.Namespace)
 	q := eventQuery{Namespace: ns, WarningsOnly: a.WarningsOnly, Limit: orDefault(a.Limit, defaultListLimit)}
 	res := &EventsResult{Namespace: ns}
 	if a.Name != "" {
@@ -114,11 +114,11 @@ func eventSubject(ctx context.Context, c *kube.Clients, ns, kind, name string) (
 		}
 		kind, name = string(ref.Kind), ref.Name
 	}
-	k, err := resolveKind(c.Mapper, kind)
+	k, err := ResolveKind(c.Mapper, kind)
 	if err != nil {
 		return "", nil, err
 	}
-	u, err := resolveObject(ctx, c, k, ns, name)
+	u, err := ResolveObject(ctx, c, k, ns, name)
 	if err != nil {
 		return "", nil, err
 	}

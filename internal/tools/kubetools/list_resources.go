@@ -23,16 +23,16 @@ type ListResourcesArgs struct {
 
 // Validate implements tools.Validator.
 func (a ListResourcesArgs) Validate() error {
-	if err := checkName("kind", a.Kind); err != nil {
+	if err := CheckName("kind", a.Kind); err != nil {
 		return err
 	}
-	if err := checkNamespace(a.Namespace); err != nil {
+	if err := CheckNamespace(a.Namespace); err != nil {
 		return err
 	}
 	if _, err := labels.Parse(a.Selector); err != nil {
 		return fmt.Errorf("selector %q is not a valid label selector: %v", a.Selector, err)
 	}
-	return checkRange("limit", a.Limit, 0, maxListLimit)
+	return CheckRange("limit", a.Limit, 0, maxListLimit)
 }
 
 // ListResult is one page of a listing.
@@ -60,7 +60,7 @@ func ListResources(c *kube.Clients) tools.Tool {
 }
 
 func listResources(ctx context.Context, c *kube.Clients, a ListResourcesArgs) (*ListResult, error) {
-	k, err := resolveKind(c.Mapper, a.Kind)
+	k, err := ResolveKind(c.Mapper, a.Kind)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func listResources(ctx context.Context, c *kube.Clients, a ListResourcesArgs) (*
 	case a.AllNamespaces:
 		res.Namespace = "all"
 	default:
-		ns = namespaceFor(c, a.Namespace)
+		ns = NamespaceFor(c, a.Namespace)
 		res.Namespace = ns
 	}
 	limit := orDefault(a.Limit, defaultListLimit)
@@ -117,7 +117,7 @@ func scopeLabel(ns string) string {
 }
 
 // listError adds what to do next to a failed list.
-func listError(k kindInfo, ns string, err error) error {
+func listError(k KindInfo, ns string, err error) error {
 	if apierrors.IsForbidden(err) {
 		return fmt.Errorf("list %s in %s: %w (your kube credentials may not list this kind; try another namespace or ask for RBAC access)", k.GVR.Resource, scopeLabel(ns), err)
 	}

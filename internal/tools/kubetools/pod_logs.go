@@ -36,13 +36,13 @@ const (
 
 // Validate implements tools.Validator.
 func (a PodLogsArgs) Validate() error {
-	if err := checkName("name", a.Name); err != nil {
+	if err := CheckName("name", a.Name); err != nil {
 		return err
 	}
-	if err := checkNamespace(a.Namespace); err != nil {
+	if err := CheckNamespace(a.Namespace); err != nil {
 		return err
 	}
-	return checkRange("tail", a.Tail, 0, maxTail)
+	return CheckRange("tail", a.Tail, 0, maxTail)
 }
 
 // LogsResult is the tail of one container's log.
@@ -72,7 +72,7 @@ func PodLogs(c *kube.Clients) tools.Tool {
 }
 
 func podLogs(ctx context.Context, c *kube.Clients, a PodLogsArgs) (*LogsResult, error) {
-	ns := namespaceFor(c, a.Namespace)
+	ns := NamespaceFor(c, a.Namespace)
 	rp, err := resolvePods(ctx, c, ns, a.Name)
 	if err != nil {
 		return nil, err
@@ -114,15 +114,21 @@ func podLogs(ctx context.Context, c *kube.Clients, a PodLogsArgs) (*LogsResult, 
 	return res, nil
 }
 
-// pickContainer chooses the container to read: the one asked for, the only
-// one, or the pod's kubectl.kubernetes.io/default-container (as kubectl
-// does). Otherwise it is ambiguous and the error lists the choices.
+// pickContainer chooses the container to read (see chooseContainer).
 func pickContainer(pod *corev1.Pod, want string) (string, error) {
+	return chooseContainer("pod "+pod.Namespace+"/"+pod.Name, &pod.Spec, pod.Annotations, want)
+}
+
+// chooseContainer chooses a container of a pod (or of a pod template, which
+// owner describes): the one asked for, the only one, or the one named by
+// the kubectl.kubernetes.io/default-container annotation (as kubectl
+// does). Otherwise it is ambiguous and the error lists the choices.
+func chooseContainer(owner string, spec *corev1.PodSpec, annotations map[string]string, want string) (string, error) {
 	var names []string
-	for _, c := range slices.Concat(pod.Spec.InitContainers, pod.Spec.Containers) {
+	for _, c := range slices.Concat(spec.InitContainers, spec.Containers) {
 		names = append(names, c.Name)
 	}
-	for _, c := range pod.Spec.EphemeralContainers {
+	for _, c := range spec.EphemeralContainers {
 		names = append(names, c.Name)
 	}
 	switch {
@@ -130,16 +136,16 @@ func pickContainer(pod *corev1.Pod, want string) (string, error) {
 		if slices.Contains(names, want) {
 			return want, nil
 		}
-		return "", fmt.Errorf("%w: pod %s/%s has no container %q; its containers are: %s",
-			tools.ErrNotFound, pod.Namespace, pod.Name, want, strings.Join(names, ", "))
-	case len(pod.Spec.Containers) == 1:
-		return pod.Spec.Containers[0].Name, nil
+		return "", fmt.Errorf("%w: %s has no container %q; its containers are: %s",
+			tools.ErrNotFound, owner, want, strings.Join(names, ", "))
+	case len(spec.Containers) == 1:
+		return spec.Containers[0].Name, nil
 	}
-	if d := pod.Annotations["kubectl.kubernetes.io/default-container"]; d != "" && slices.Contains(names, d) {
+	if d := annotations["kubectl.kubernetes.io/default-container"]; d != "" && slices.Contains(names, d) {
 		return d, nil
 	}
-	return "", fmt.Errorf("%w: pod %s/%s has %d containers (%s); pass container to choose one",
-		tools.ErrAmbiguous, pod.Namespace, pod.Name, len(pod.Spec.Containers), strings.Join(names, ", "))
+	return "", fmt.Errorf("%w: %s has %d containers (%s); pass container to choose one",
+		tools.ErrAmbiguous, owner, len(spec.Containers), strings.Join(names, ", "))
 }
 
 // keepTail returns the newest n bytes of b, starting at a line boundary

@@ -214,10 +214,10 @@ func listWorkloads(ctx context.Context, c *kube.Clients, ns string, k workloadKi
 	}
 }
 
-// resolveObject finds the object of kind k that name refers to: an exact Get
+// ResolveObject finds the object of kind k that name refers to: an exact Get
 // first, then the same loose matching as for workloads over the kind's
 // objects in ns (ns is ignored for cluster-scoped kinds).
-func resolveObject(ctx context.Context, c *kube.Clients, k kindInfo, ns, name string) (*unstructured.Unstructured, error) {
+func ResolveObject(ctx context.Context, c *kube.Clients, k KindInfo, ns, name string) (*unstructured.Unstructured, error) {
 	if !k.Namespaced {
 		ns = ""
 	}

@@ -28,13 +28,13 @@ func (a RestartWorkloadArgs) Validate() error {
 	if _, err := parseWorkloadKind(a.Kind, rolloutKinds); err != nil {
 		return err
 	}
-	if err := checkName("name", a.Name); err != nil {
+	if err := CheckName("name", a.Name); err != nil {
 		return err
 	}
-	if err := checkNamespace(a.Namespace); err != nil {
+	if err := CheckNamespace(a.Namespace); err != nil {
 		return err
 	}
-	return checkRange("timeout_seconds", a.TimeoutSeconds, 0, maxTimeoutSeconds)
+	return CheckRange("timeout_seconds", a.TimeoutSeconds, 0, MaxTimeoutSeconds)
 }
 
 // RestartResult reports a rollout restart.
@@ -59,16 +59,11 @@ func RestartWorkload(c *kube.Clients) tools.Tool {
 }
 
 func prepareRestart(ctx context.Context, c *kube.Clients, a RestartWorkloadArgs) (tools.Action, error) {
-	kind, _ := parseWorkloadKind(a.Kind, rolloutKinds) // checked by Validate
-	ns := namespaceFor(c, a.Namespace)
-	ref, err := resolveWorkload(ctx, c, ns, kind, a.Name, rolloutKinds)
+	w, err := findWorkload(ctx, c, a.Kind, a.Name, a.Namespace, rolloutKinds)
 	if err != nil {
 		return nil, err
 	}
-	w, err := getWorkload(ctx, c, ref)
-	if err != nil {
-		return nil, err
-	}
+	ref, ns := w.ref, w.ref.Namespace
 	if w.deploy != nil && w.deploy.Spec.Paused {
 		return nil, fmt.Errorf("%s is paused, so a restart would not roll out; resume it first (kubectl rollout resume %s -n %s)", ref.describe(), ref, ns)
 	}
@@ -77,6 +72,7 @@ func prepareRestart(ctx context.Context, c *kube.Clients, a RestartWorkloadArgs)
 	plan := tools.Preview{
 		Summary: fmt.Sprintf("%s: rollout restart (revision %s, %d/%d ready)", ref.describe(), before, p.Ready, p.Desired),
 		Diff:    fmt.Sprintf("sets pod template annotation %s to the current time; the %s controller then replaces every pod", restartedAtAnnotation, ref.Kind),
+		Targets: []tools.Target{ref.target()},
 	}
 	rv := w.meta().ResourceVersion
 	apply := func(ctx context.Context) (any, error) {
@@ -94,10 +90,10 @@ func prepareRestart(ctx context.Context, c *kube.Clients, a RestartWorkloadArgs)
 		res := &RestartResult{Workload: ref.String(), Namespace: ns, RestartedAt: at, RevisionBefore: before}
 		res.Message = fmt.Sprintf("%s restarted; not waiting for the rollout (rollout_status follows it)", ref.describe())
 		if boolOr(a.Wait, true) {
-			if res.RolloutOutcome, err = waitRollout(ctx, c, ref, timeoutFor(a.TimeoutSeconds), rolledOut); err != nil {
+			if res.RolloutOutcome, err = waitRollout(ctx, c, ref, TimeoutFor(a.TimeoutSeconds), rolledOut); err != nil {
 				return res, err
 			}
-			res.Message = "restarted; " + rolloutMessage(ref, res.RolloutOutcome, timeoutFor(a.TimeoutSeconds).String())
+			res.Message = "restarted; " + rolloutMessage(ref, res.RolloutOutcome, TimeoutFor(a.TimeoutSeconds).String())
 		}
 		if w, err := getWorkload(ctx, c, ref); err == nil {
 			res.RevisionAfter = w.revision()

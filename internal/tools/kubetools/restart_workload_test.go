@@ -1,9 +1,12 @@
 package kubetools
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opsagent/opsagent/internal/tools"
 )
 
 func TestRestartWorkload(t *testing.T) {
@@ -14,6 +17,9 @@ func TestRestartWorkload(t *testing.T) {
 	rec := e.mustCall(t, NameRestartWorkload, map[string]any{"name": "api"})
 	if rec.Preview == nil || !strings.Contains(rec.Preview.Summary, "deployment/todo-api in "+e.Namespace+": rollout restart (revision 1") {
 		t.Errorf("preview = %+v", rec.Preview)
+	}
+	if want := (tools.Target{Kind: "Deployment", Namespace: e.Namespace, Name: "todo-api"}); !slices.Equal(rec.Preview.Targets, []tools.Target{want}) {
+		t.Errorf("targets = %v, want %v", rec.Preview.Targets, want)
 	}
 	res := resultAs[RestartResult](t, rec)
 	if !res.Converged || res.RevisionBefore != "1" || res.RevisionAfter != "2" {

@@ -29,16 +29,16 @@ type RollbackDeploymentArgs struct {
 
 // Validate implements tools.Validator.
 func (a RollbackDeploymentArgs) Validate() error {
-	if err := checkName("name", a.Name); err != nil {
+	if err := CheckName("name", a.Name); err != nil {
 		return err
 	}
-	if err := checkNamespace(a.Namespace); err != nil {
+	if err := CheckNamespace(a.Namespace); err != nil {
 		return err
 	}
 	if a.Revision < 0 {
 		return fmt.Errorf("revision must be 0 (the previous one) or a positive revision number, got %d", a.Revision)
 	}
-	return checkRange("timeout_seconds", a.TimeoutSeconds, 0, maxTimeoutSeconds)
+	return CheckRange("timeout_seconds", a.TimeoutSeconds, 0, MaxTimeoutSeconds)
 }
 
 // RollbackResult reports a rollback.
@@ -74,15 +74,11 @@ func RollbackDeployment(c *kube.Clients) tools.Tool {
 }
 
 func prepareRollback(ctx context.Context, c *kube.Clients, a RollbackDeploymentArgs) (tools.Action, error) {
-	ns := namespaceFor(c, a.Namespace)
-	ref, err := resolveWorkload(ctx, c, ns, kindDeployment, a.Name, []workloadKind{kindDeployment})
+	w, err := findWorkload(ctx, c, string(kindDeployment), a.Name, a.Namespace, []workloadKind{kindDeployment})
 	if err != nil {
 		return nil, err
 	}
-	w, err := getWorkload(ctx, c, ref)
-	if err != nil {
-		return nil, err
-	}
+	ref, ns := w.ref, w.ref.Namespace
 	d := w.deploy
 	if d.Spec.Paused {
 		return nil, fmt.Errorf("%s is paused and a paused deployment cannot be rolled back; resume it first (kubectl rollout resume %s -n %s)", ref.describe(), ref, ns)
@@ -101,9 +97,9 @@ func prepareRollback(ctx context.Context, c *kube.Clients, a RollbackDeploymentA
 	delete(tmpl.Labels, appsv1.DefaultDeploymentUniqueLabelKey)
 	changes := imageChanges(&d.Spec.Template.Spec, &tmpl.Spec)
 	if apiequality.Semantic.DeepEqual(tmpl, &d.Spec.Template) {
-		return noChange(fmt.Sprintf("%s already runs the template of revision %d", ref.describe(), target)), nil
+		return noChange(fmt.Sprintf("%s already runs the template of revision %d", ref.describe(), target), ref.target()), nil
 	}
-	plan := tools.Preview{Summary: fmt.Sprintf("%s: roll back revision %d → %d", ref.describe(), current, target)}
+	plan := tools.Preview{Summary: fmt.Sprintf("%s: roll back revision %d → %d", ref.describe(), current, target), Targets: []tools.Target{ref.target()}}
 	if len(changes) > 0 {
 		plan.Diff = strings.Join(changes, "\n")
 	} else {
@@ -126,11 +122,11 @@ func prepareRollback(ctx context.Context, c *kube.Clients, a RollbackDeploymentA
 		res.Message = fmt.Sprintf("%s rolled back to the template of revision %d (the controller records it as a new revision); not waiting for the rollout (rollout_status follows it)",
 			ref.describe(), target)
 		if boolOr(a.Wait, true) {
-			if res.RolloutOutcome, err = waitRollout(ctx, c, ref, timeoutFor(a.TimeoutSeconds), rolledOut); err != nil {
+			if res.RolloutOutcome, err = waitRollout(ctx, c, ref, TimeoutFor(a.TimeoutSeconds), rolledOut); err != nil {
 				return res, err
 			}
 			res.Message = fmt.Sprintf("rolled back to the template of revision %d (the controller records it as a new revision); %s",
-				target, rolloutMessage(ref, res.RolloutOutcome, timeoutFor(a.TimeoutSeconds).String()))
+				target, rolloutMessage(ref, res.RolloutOutcome, TimeoutFor(a.TimeoutSeconds).String()))
 		}
 		return res, nil
 	}

@@ -34,6 +34,9 @@ func TestRollbackDeployment(t *testing.T) {
 		rec.Preview.Diff != "container app: image registry.example/web:2.0-broken → registry.example/web:1.0" {
 		t.Errorf("preview = %+v", rec.Preview)
 	}
+	if want := (tools.Target{Kind: "Deployment", Namespace: e.Namespace, Name: "web"}); len(rec.Preview.Targets) != 1 || rec.Preview.Targets[0] != want {
+		t.Errorf("targets = %v, want %v", rec.Preview.Targets, want)
+	}
 	res := resultAs[RollbackResult](t, rec)
 	if !res.Converged || res.FromRevision != 2 || res.ToRevision != 1 {
 		t.Errorf("result = %+v, want converged 2 → 1", res)

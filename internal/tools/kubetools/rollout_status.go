@@ -25,13 +25,13 @@ func (a RolloutStatusArgs) Validate() error {
 	if _, err := parseWorkloadKind(a.Kind, rolloutKinds); err != nil {
 		return err
 	}
-	if err := checkName("name", a.Name); err != nil {
+	if err := CheckName("name", a.Name); err != nil {
 		return err
 	}
-	if err := checkNamespace(a.Namespace); err != nil {
+	if err := CheckNamespace(a.Namespace); err != nil {
 		return err
 	}
-	return checkRange("timeout_seconds", a.TimeoutSeconds, 0, maxTimeoutSeconds)
+	return CheckRange("timeout_seconds", a.TimeoutSeconds, 0, MaxTimeoutSeconds)
 }
 
 // RolloutStatusResult is a workload's rollout state, after waiting if asked.
@@ -55,7 +55,7 @@ func RolloutStatus(c *kube.Clients) tools.Tool {
 
 func rolloutStatus(ctx context.Context, c *kube.Clients, a RolloutStatusArgs) (*RolloutStatusResult, error) {
 	kind, _ := parseWorkloadKind(a.Kind, rolloutKinds) // checked by Validate
-	ns := namespaceFor(c, a.Namespace)
+	ns := NamespaceFor(c, a.Namespace)
 	ref, err := resolveWorkload(ctx, c, ns, kind, a.Name, rolloutKinds)
 	if err != nil {
 		return nil, err
@@ -68,13 +68,13 @@ func rolloutStatus(ctx context.Context, c *kube.Clients, a RolloutStatusArgs) (*
 	p := w.progress()
 	res.RolloutOutcome = &RolloutOutcome{Progress: p, Converged: p.Done}
 	if boolOr(a.Wait, true) && !p.Done && !p.DeadlineExceeded {
-		if res.RolloutOutcome, err = waitRollout(ctx, c, ref, timeoutFor(a.TimeoutSeconds), rolledOut); err != nil {
+		if res.RolloutOutcome, err = waitRollout(ctx, c, ref, TimeoutFor(a.TimeoutSeconds), rolledOut); err != nil {
 			return nil, err
 		}
 	} else if !res.Progress.Done {
 		res.NotReadyPods = notReadyPods(ctx, c, ref)
 	}
-	res.Message = rolloutMessage(ref, res.RolloutOutcome, timeoutFor(a.TimeoutSeconds).String())
+	res.Message = rolloutMessage(ref, res.RolloutOutcome, TimeoutFor(a.TimeoutSeconds).String())
 	return res, nil
 }
 

@@ -3,6 +3,7 @@ package kubetools
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -19,12 +20,16 @@ var scaleKinds = []workloadKind{kindDeployment, kindStatefulSet}
 // more, and a typo (or a model) asking for 10^9 must never reach the API.
 const maxReplicas = 1000
 
+// maxChangePercent bounds relative scaling: at most 11 times the replicas.
+const maxChangePercent = 1000
+
 // ScaleWorkloadArgs are scale_workload's arguments.
 type ScaleWorkloadArgs struct {
 	Kind           string `json:"kind,omitempty" enum:"deployment,statefulset" description:"Workload kind (optional)"`
 	Name           string `json:"name" description:"Workload name"`
 	Namespace      string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
-	Replicas       int    `json:"replicas" description:"Desired number of replicas, 0 to 1000"`
+	Replicas       *int   `json:"replicas,omitempty" description:"0-1000, or give change_percent"`
+	ChangePercent  *int   `json:"change_percent,omitempty" description:"-100 to 1000; 100 doubles, -50 halves"`
 	Wait           *bool  `json:"wait,omitempty" description:"Wait until ready (default true)"`
 	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"How long to wait at most (default 120, max 1800)"`
 }
@@ -34,16 +39,25 @@ func (a ScaleWorkloadArgs) Validate() error {
 	if _, err := parseWorkloadKind(a.Kind, scaleKinds); err != nil {
 		return err
 	}
-	if err := checkName("name", a.Name); err != nil {
+	if err := CheckName("name", a.Name); err != nil {
 		return err
 	}
-	if err := checkNamespace(a.Namespace); err != nil {
+	if err := CheckNamespace(a.Namespace); err != nil {
 		return err
 	}
-	if err := checkRange("replicas", a.Replicas, 0, maxReplicas); err != nil {
-		return fmt.Errorf("%w; nothing was changed", err)
+	switch {
+	case (a.Replicas == nil) == (a.ChangePercent == nil):
+		return fmt.Errorf("give exactly one of replicas and change_percent")
+	case a.Replicas != nil:
+		if err := CheckRange("replicas", *a.Replicas, 0, maxReplicas); err != nil {
+			return fmt.Errorf("%w; nothing was changed", err)
+		}
+	default:
+		if err := CheckRange("change_percent", *a.ChangePercent, -100, maxChangePercent); err != nil {
+			return fmt.Errorf("%w; nothing was changed", err)
+		}
 	}
-	return checkRange("timeout_seconds", a.TimeoutSeconds, 0, maxTimeoutSeconds)
+	return CheckRange("timeout_seconds", a.TimeoutSeconds, 0, MaxTimeoutSeconds)
 }
 
 // ScaleResult reports a scale and whether the workload got there.
@@ -66,7 +80,7 @@ func ScaleWorkload(c *kube.Clients) tools.Tool {
 
 func prepareScale(ctx context.Context, c *kube.Clients, a ScaleWorkloadArgs) (tools.Action, error) {
 	kind, _ := parseWorkloadKind(a.Kind, scaleKinds) // checked by Validate
-	ns := namespaceFor(c, a.Namespace)
+	ns := NamespaceFor(c, a.Namespace)
 	ref, err := resolveWorkload(ctx, c, ns, kind, a.Name, scaleKinds)
 	if err != nil {
 		return nil, err
@@ -75,13 +89,24 @@ func prepareScale(ctx context.Context, c *kube.Clients, a ScaleWorkloadArgs) (to
 	if err != nil {
 		return nil, err
 	}
-	before, after := scale.Spec.Replicas, int32(a.Replicas)
-	plan := tools.Preview{Summary: fmt.Sprintf("%s: replicas %d → %d", ref.describe(), before, after)}
-	if before == after {
-		plan = tools.Preview{Summary: fmt.Sprintf("%s already has %d replicas", ref.describe(), after), NoChange: true}
+	before := scale.Spec.Replicas
+	after, note, err := desiredReplicas(ref, before, a)
+	if err != nil {
+		return nil, err
 	}
+	plan := tools.Preview{Summary: fmt.Sprintf("%s: replicas %d → %d%s", ref.describe(), before, after, note)}
+	switch {
+	case before == after:
+		plan = tools.Preview{Summary: fmt.Sprintf("%s already has %d replicas%s", ref.describe(), after, note), NoChange: true}
+	case after == 0:
+		// Scaling to zero stops the workload: destructive, whatever the
+		// tool's usual risk.
+		plan.Risk = tools.Destructive
+		plan.Diff = "stops every pod of " + ref.String() + "; it serves nothing until scaled up again"
+	}
+	plan.Targets = []tools.Target{ref.target()}
 	if hpa := autoscalerFor(ctx, c, ref); hpa != "" {
-		plan.Diff = hpa
+		plan.Diff = strings.TrimPrefix(plan.Diff+"\n"+hpa, "\n")
 	}
 	apply := func(ctx context.Context) (any, error) {
 		// scale still carries the resourceVersion that was previewed, so
@@ -98,7 +123,7 @@ func prepareScale(ctx context.Context, c *kube.Clients, a ScaleWorkloadArgs) (to
 			res.Message = fmt.Sprintf("%s scaled from %d to %d replicas; not waiting for them (rollout_status checks progress)", ref.describe(), before, after)
 			return res, nil
 		}
-		timeout := timeoutFor(a.TimeoutSeconds)
+		timeout := TimeoutFor(a.TimeoutSeconds)
 		res.RolloutOutcome, err = waitRollout(ctx, c, ref, timeout, func(p RolloutProgress) bool {
 			return p.Done && p.Ready == after
 		})
@@ -115,6 +140,26 @@ func prepareScale(ctx context.Context, c *kube.Clients, a ScaleWorkloadArgs) (to
 		return res, nil
 	}
 	return tools.Mutation{Plan: plan, Apply: apply}, nil
+}
+
+// desiredReplicas is the replica count asked for: given, or computed from
+// the live count and change_percent, rounding half up (3 replicas -50% → 2).
+// note is what the preview adds to show the percentage ("(+100%)").
+func desiredReplicas(ref workloadRef, before int32, a ScaleWorkloadArgs) (after int32, note string, err error) {
+	if a.Replicas != nil {
+		return int32(*a.Replicas), "", nil
+	}
+	pct := *a.ChangePercent
+	if before == 0 && pct != -100 {
+		return 0, "", fmt.Errorf("%w: %s has 0 replicas, and a percentage of 0 is still 0; give replicas instead; nothing was changed",
+			tools.ErrInvalidArgs, ref.describe())
+	}
+	n := (int(before)*(100+pct) + 50) / 100
+	if n > maxReplicas {
+		return 0, "", fmt.Errorf("%w: %s has %d replicas; %+d%% would make %d, more than %d; nothing was changed",
+			tools.ErrInvalidArgs, ref.describe(), before, pct, n, maxReplicas)
+	}
+	return int32(n), fmt.Sprintf(" (%+d%%)", pct), nil
 }
 
 func getScale(ctx context.Context, c *kube.Clients, ref workloadRef) (*autoscalingv1.Scale, error) {

@@ -18,10 +18,8 @@ func TestScaleWorkload(t *testing.T) {
 
 	// "backend" is how a person says it; the resolver finds the deployment.
 	rec := e.mustCall(t, NameScaleWorkload, map[string]any{"name": "backend", "replicas": 3})
-	wantPreview := "deployment/todo-chatbot-backend in " + e.Namespace + ": replicas 1 → 3"
-	if rec.Preview == nil || rec.Preview.Summary != wantPreview {
-		t.Errorf("preview = %+v, want %q", rec.Preview, wantPreview)
-	}
+	wantPreview(t, rec, "deployment/todo-chatbot-backend in "+e.Namespace+": replicas 1 → 3",
+		tools.Write, tools.Target{Kind: "Deployment", Namespace: e.Namespace, Name: "todo-chatbot-backend"})
 	if rec.ApprovedBy != "--yes" {
 		t.Errorf("approved by %q, want --yes", rec.ApprovedBy)
 	}
@@ -119,4 +117,102 @@ func TestAmbiguousAndUnknownNames(t *testing.T) {
 	}
 	// The exact name is never ambiguous.
 	e.mustCall(t, NameScaleWorkload, map[string]any{"name": "shop-backend", "replicas": 2})
+}
+
+func TestScaleWorkloadByPercent(t *testing.T) {
+	t.Parallel()
+	e := newClusterEnv(t)
+	e.createDeployment(t, deploySpec{name: "backend", replicas: 2})
+	target := tools.Target{Kind: "Deployment", Namespace: e.Namespace, Name: "backend"}
+
+	// "Scale the backend up by 100%".
+	rec := e.mustCall(t, NameScaleWorkload, map[string]any{"name": "backend", "change_percent": 100})
+	wantPreview(t, rec, "deployment/backend in "+e.Namespace+": replicas 2 → 4 (+100%)", tools.Write, target)
+	if d := e.getDeployment(t, "backend"); *d.Spec.Replicas != 4 || d.Status.ReadyReplicas != 4 {
+		t.Errorf("deployment has %d/%d ready, want 4/4", d.Status.ReadyReplicas, *d.Spec.Replicas)
+	}
+	// "... down by 50%".
+	rec = e.mustCall(t, NameScaleWorkload, map[string]any{"name": "backend", "change_percent": -50})
+	wantPreview(t, rec, "deployment/backend in "+e.Namespace+": replicas 4 → 2 (-50%)", tools.Write, target)
+	if d := e.getDeployment(t, "backend"); *d.Spec.Replicas != 2 {
+		t.Errorf("replicas = %d, want 2", *d.Spec.Replicas)
+	}
+
+	for _, args := range []map[string]any{
+		{"name": "backend"},
+		{"name": "backend", "replicas": 3, "change_percent": 50},
+		{"name": "backend", "change_percent": -101},
+		{"name": "backend", "change_percent": 1001},
+		{"name": "backend", "change_percent": 50000},
+		{"name": "backend", "replicas": nil},
+	} {
+		wantRefused(t, e.call(t, NameScaleWorkload, args), tools.ErrInvalidArgs)
+	}
+	if d := e.getDeployment(t, "backend"); *d.Spec.Replicas != 2 {
+		t.Errorf("replicas = %d after refused calls, want 2", *d.Spec.Replicas)
+	}
+}
+
+func TestScaleToZeroIsDestructive(t *testing.T) {
+	t.Parallel()
+	e := newClusterEnv(t)
+	e.createDeployment(t, deploySpec{name: "backend", replicas: 2})
+	target := tools.Target{Kind: "Deployment", Namespace: e.Namespace, Name: "backend"}
+
+	// --yes alone does not stop a workload, however it is asked for.
+	for _, args := range []map[string]any{
+		{"name": "backend", "replicas": 0},
+		{"name": "backend", "change_percent": -100},
+	} {
+		rec := e.call(t, NameScaleWorkload, args)
+		wantRefused(t, rec, tools.ErrApprovalRequired, "--allow-destructive")
+		if rec.Risk != tools.Destructive || rec.Preview == nil || rec.Preview.Risk != tools.Destructive {
+			t.Errorf("%v: risk %s (preview %+v), want destructive", args, rec.Risk, rec.Preview)
+		}
+	}
+	if d := e.getDeployment(t, "backend"); *d.Spec.Replicas != 2 {
+		t.Fatalf("replicas = %d after a refused scale to 0, want 2", *d.Spec.Replicas)
+	}
+
+	e.gate.Approver = &tools.Policy{AssumeYes: true, AllowDestructive: true}
+	rec := e.mustCall(t, NameScaleWorkload, map[string]any{"name": "backend", "replicas": 0})
+	wantPreview(t, rec, "deployment/backend in "+e.Namespace+": replicas 2 → 0", tools.Destructive, target)
+	if d := e.getDeployment(t, "backend"); *d.Spec.Replicas != 0 {
+		t.Errorf("replicas = %d, want 0", *d.Spec.Replicas)
+	}
+	// From 0 a percentage means nothing.
+	wantRefused(t, e.call(t, NameScaleWorkload, map[string]any{"name": "backend", "change_percent": 100}), tools.ErrInvalidArgs, "give replicas instead")
+	// Scaling up again is an ordinary write.
+	rec = e.mustCall(t, NameScaleWorkload, map[string]any{"name": "backend", "replicas": 1})
+	wantPreview(t, rec, "deployment/backend in "+e.Namespace+": replicas 0 → 1", tools.Write, target)
+}
+
+func TestDesiredReplicasRoundsHalfUp(t *testing.T) {
+	t.Parallel()
+	ref := workloadRef{Kind: kindDeployment, Name: "web", Namespace: "ns"}
+	tests := []struct {
+		before     int32
+		pct, want  int
+		wantErr    bool
+		wantSuffix string
+	}{
+		{before: 2, pct: 100, want: 4, wantSuffix: " (+100%)"},
+		{before: 4, pct: -50, want: 2, wantSuffix: " (-50%)"},
+		{before: 3, pct: -50, want: 2},  // 1.5 rounds up
+		{before: 1, pct: 50, want: 2},   // 1.5 rounds up
+		{before: 3, pct: 10, want: 3},   // 3.3 rounds down
+		{before: 5, pct: -100, want: 0}, // stop
+		{before: 1, pct: 0, want: 1},
+		{before: 100, pct: 1000, wantErr: true}, // 1100 > 1000
+		{before: 0, pct: 50, wantErr: true},
+	}
+	for _, tt := range tests {
+		got, note, err := desiredReplicas(ref, tt.before, ScaleWorkloadArgs{ChangePercent: &tt.pct})
+		if (err != nil) != tt.wantErr || (err == nil && int(got) != tt.want) {
+			t.Errorf("%d %+d%%: got %d, %v; want %d (error %v)", tt.before, tt.pct, got, err, tt.want, tt.wantErr)
+		}
+		if tt.wantSuffix != "" && note != tt.wantSuffix {
+			t.Errorf("%d %+d%%: note %q, want %q", tt.before, tt.pct, note, tt.wantSuffix)
+		}
+	}
 }

@@ -126,3 +126,18 @@ func listPods(ctx context.Context, c *kube.Clients, ns string, sel labels.Select
 	}
 	return l.Items, nil
 }
+
+// findWorkload resolves the workload a call names, with the kind as the
+// caller spelled it ("" searches kinds) and the namespace as given, and
+// reads it.
+func findWorkload(ctx context.Context, c *kube.Clients, kind, name, namespace string, kinds []workloadKind) (liveWorkload, error) {
+	k, err := parseWorkloadKind(kind, kinds)
+	if err != nil {
+		return liveWorkload{}, fmt.Errorf("%w: %v", tools.ErrInvalidArgs, err)
+	}
+	ref, err := resolveWorkload(ctx, c, NamespaceFor(c, namespace), k, name, kinds)
+	if err != nil {
+		return liveWorkload{}, err
+	}
+	return getWorkload(ctx, c, ref)
+}

@@ -12,7 +12,7 @@ import (
 
 func TestArgsValidation(t *testing.T) {
 	t.Parallel()
-	reg := tools.NewRegistry(New(nil, "")...)
+	reg := tools.NewRegistry(New(nil, "", Options{})...)
 	tests := []struct {
 		name, tool, args string
 	}{

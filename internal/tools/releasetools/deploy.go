@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
 
 	"github.com/opsagent/opsagent/internal/release"
 	"github.com/opsagent/opsagent/internal/tools"
@@ -16,9 +15,9 @@ import (
 // DeployArgs are helm_deploy's arguments.
 type DeployArgs struct {
 	Release         string   `json:"release,omitempty" description:"Release name (default todo-chatbot); lowercase letters, digits, '-' and '.', at most 53 characters"`
-	ChartPath       string   `json:"chart_path,omitempty" description:"Local chart folder or .tgz; leave out to deploy the built-in Todo Chatbot chart"`
+	ChartPath       string   `json:"chart_path,omitempty" description:"Local chart folder or .tgz inside a --chart-dir folder; leave out to deploy the built-in Todo Chatbot chart"`
 	ValuesSet       []string `json:"values_set,omitempty" description:"Helm --set expressions, e.g. backend.replicaCount=2"`
-	ValuesFiles     []string `json:"values_files,omitempty" description:"Local YAML values files (helm -f), later files win"`
+	ValuesFiles     []string `json:"values_files,omitempty" description:"YAML values files (helm -f) inside a --chart-dir folder, later files win"`
 	ReuseValues     bool     `json:"reuse_values,omitempty" description:"On an upgrade, keep the values of the last revision and apply these on top (default false: chart defaults plus these)"`
 	Namespace       string   `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
 	CreateNamespace bool     `json:"create_namespace,omitempty" description:"Create the namespace on install if it does not exist"`
@@ -51,31 +50,19 @@ func (a DeployArgs) Validate() error {
 	return checkTimeout(a.TimeoutSeconds)
 }
 
-// options converts the arguments; ch is nil for the embedded chart.
-func (a DeployArgs) options(ch *chart.Chart) release.DeployOptions {
+// options converts the arguments for a chart and values read in Prepare.
+func (a DeployArgs) options(ch *chart.Chart, src *chartSource) release.DeployOptions {
 	atomic := boolOr(a.Atomic, true)
 	return release.DeployOptions{
 		ReleaseName:     a.Release,
 		Chart:           ch,
-		Values:          release.Values{Files: a.ValuesFiles, Set: a.ValuesSet},
+		Values:          release.Values{Loaded: src.values, Set: a.ValuesSet},
 		ReuseValues:     a.ReuseValues,
 		Atomic:          atomic,
 		Wait:            boolOr(a.Wait, true) || atomic,
 		Timeout:         timeoutFor(a.TimeoutSeconds),
 		CreateNamespace: a.CreateNamespace,
 	}
-}
-
-// loadChart loads chart_path with Helm's loader; nil means the embedded chart.
-func (a DeployArgs) loadChart() (*chart.Chart, error) {
-	if a.ChartPath == "" {
-		return nil, nil
-	}
-	ch, err := loader.Load(a.ChartPath)
-	if err != nil {
-		return nil, fmt.Errorf("%w: load chart %s: %v", tools.ErrInvalidArgs, a.ChartPath, err)
-	}
-	return ch, nil
 }
 
 // Deploy declares helm_deploy.
@@ -87,8 +74,14 @@ func Deploy(d Deps) tools.Tool {
 		func(ctx context.Context, a DeployArgs) (tools.Action, error) { return prepareDeploy(ctx, d, a) })
 }
 
+// prepareDeploy reads the chart and values once, previews the deploy from
+// them, and returns a mutation that deploys the same bytes.
 func prepareDeploy(ctx context.Context, d Deps, a DeployArgs) (tools.Action, error) {
-	ch, err := a.loadChart()
+	src, err := d.readSource(a)
+	if err != nil {
+		return nil, err
+	}
+	ch, err := src.chart()
 	if err != nil {
 		return nil, err
 	}
@@ -96,32 +89,12 @@ func prepareDeploy(ctx context.Context, d Deps, a DeployArgs) (tools.Action, err
 	if err != nil {
 		return nil, err
 	}
-	p, err := c.Preview(ctx, a.options(ch).PreviewOptions())
-	if err != nil && a.CreateNamespace && namespaceMissing(err) {
-		// The dry run cannot render into a namespace that does not exist
-		// yet; the install creates it, and everything in it is new.
-		name := releaseOrDefault(a.Release)
-		plan := tools.Preview{Summary: fmt.Sprintf("Install release %q in namespace %q (revision 1), creating the namespace", name, c.Namespace())}
-		return deployMutation(d, a, plan, name, 0), nil
-	}
+	p, err := c.Preview(ctx, a.options(ch, src).PreviewOptions())
 	if err != nil {
 		return nil, classify(err)
 	}
-	return deployMutation(d, a, deployPreview(p), p.Release, p.NextRevision-1), nil
-}
-
-// namespaceMissing reports whether err says the target namespace does not exist.
-func namespaceMissing(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, `namespaces "`) && strings.Contains(msg, "not found")
-}
-
-// deployMutation deploys if the release is still at revision current (0: does
-// not exist), as when plan was computed.
-func deployMutation(d Deps, a DeployArgs, plan tools.Preview, name string, current int) tools.Mutation {
 	apply := func(ctx context.Context) (any, error) {
-		// Reload: Helm may modify the chart it is given.
-		ch, err := a.loadChart()
+		ch, err := src.chart()
 		if err != nil {
 			return nil, err
 		}
@@ -129,24 +102,40 @@ func deployMutation(d Deps, a DeployArgs, plan tools.Preview, name string, curre
 		if err != nil {
 			return nil, err
 		}
-		if err := checkUnchanged(ctx, c, name, current); err != nil {
+		if err := checkUnchanged(ctx, c, p.Release, p.NextRevision-1); err != nil {
 			return nil, err
 		}
-		res, err := c.Deploy(ctx, a.options(ch))
+		res, err := c.Deploy(ctx, a.options(ch, src))
 		return res, classify(err)
 	}
-	return tools.Mutation{Plan: plan, Apply: apply}
+	return tools.Mutation{Plan: deployPreview(p, src), Apply: apply}, nil
 }
 
 // deployPreview turns a release preview into the gate's: the summary line,
-// then the changed objects and their diffs.
-func deployPreview(p *release.Preview) tools.Preview {
-	if p.Action == release.ActionUpgrade && !p.HasChanges() {
+// the source and its digest, the changed objects and their diffs, the
+// hooks; the risk raised to destructive when the upgrade deletes objects,
+// replaces the chart or resets values the user had set; the targets and
+// privilege reasons of everything it renders.
+func deployPreview(p *release.Preview, src *chartSource) tools.Preview {
+	destructive := p.DestructiveReasons()
+	if p.Action == release.ActionUpgrade && !p.HasChanges() && len(destructive) == 0 {
 		return tools.Preview{NoChange: true, Summary: fmt.Sprintf(
 			"release %q in %s is up to date at revision %d: the upgrade would change none of its %d objects",
 			p.Release, p.Namespace, p.CurrentRevision, p.Unchanged)}
 	}
-	text := p.String()
-	summary, diff, _ := strings.Cut(text, "\n")
-	return tools.Preview{Summary: strings.TrimSuffix(summary, "."), Diff: strings.TrimRight(diff, "\n")}
+	summary, diff, _ := strings.Cut(p.String(), "\n")
+	plan := tools.Preview{
+		Summary: strings.TrimSuffix(summary, "."),
+		Diff:    src.describe() + "\n" + strings.TrimRight(diff, "\n"),
+	}
+	if len(destructive) > 0 {
+		plan.Risk = tools.Destructive
+		plan.Summary += "; destructive: it " + strings.Join(destructive, "; it ")
+	}
+	j := judge(p.Resources).orRecord(p.Release, p.Namespace, p.NextRevision)
+	if p.CreatesNamespace {
+		j.targets = append(j.targets, tools.Target{Kind: "Namespace", Name: p.Namespace})
+	}
+	j.apply(&plan)
+	return plan
 }

@@ -3,10 +3,21 @@
 // the typed Helm SDK wrapper in internal/release.
 //
 // Every mutation is previewed from the live release before it is approved:
-// helm_deploy with a server-side dry run and a per-object diff, helm_rollback
-// with the revisions involved, helm_uninstall with the objects removed and
-// kept. Run refuses with tools.ErrConflict when the release moved to another
-// revision in between.
+// helm_deploy with a server-side dry run, a per-object diff and the chart's
+// hooks, helm_rollback with the revisions involved, helm_uninstall with the
+// objects removed and kept. Run refuses with tools.ErrConflict when the
+// release moved to another revision in between.
+//
+// Helm is judged by what it renders, in code: each preview lists every
+// object it touches as a target (cluster-scoped ones with no namespace) and
+// the privilege reasons tools.ClassifyObject finds in them, hooks and CRDs
+// included; an upgrade that deletes objects, replaces the chart or resets
+// values the user had set, and a rollback that deletes objects, raise the
+// risk to destructive.
+//
+// helm_deploy reads charts and values files only from the folders the user
+// allowed (Options.ChartRoots), regular files under size caps, once: Run
+// deploys the bytes the preview rendered (source.go).
 package releasetools
 
 import (
@@ -44,16 +55,37 @@ const (
 	maxValueArgs = 50
 )
 
-// Deps are what the tools need: the cluster and the namespace a call works
-// in when it names none ("" = the getter's namespace).
+// Deps are what the tools need: the cluster, the namespace a call works in
+// when it names none ("" = the getter's namespace), and the Options.
 type Deps struct {
 	Getter    genericclioptions.RESTClientGetter
 	Namespace string
+	Options
+}
+
+// Options are what the user allowed on the command line.
+type Options struct {
+	// ChartRoots are the folders (or single files) helm_deploy may read
+	// chart_path and values_files from, symlinks resolved: the --chart-dir
+	// folders for the agent, or the chart and -f files typed after
+	// `opsagent install`. None: only the built-in chart, with no values
+	// files. Every file read is also capped in size (source.go).
+	ChartRoots []string
+	// RootsFlag names where ChartRoots come from, for refusals; default
+	// "--chart-dir DIR".
+	RootsFlag string
+}
+
+func (o Options) rootsFlag() string {
+	if o.RootsFlag == "" {
+		return "--chart-dir DIR"
+	}
+	return o.RootsFlag
 }
 
 // New returns every Helm tool, bound to one cluster.
-func New(getter genericclioptions.RESTClientGetter, namespace string) []tools.Tool {
-	d := Deps{Getter: getter, Namespace: namespace}
+func New(getter genericclioptions.RESTClientGetter, namespace string, opts Options) []tools.Tool {
+	d := Deps{Getter: getter, Namespace: namespace, Options: opts}
 	return []tools.Tool{Deploy(d), Status(d), History(d), Rollback(d), Uninstall(d)}
 }
 

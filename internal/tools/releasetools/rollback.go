@@ -3,7 +3,7 @@ package releasetools
 import (
 	"context"
 	"fmt"
-	"slices"
+	"strings"
 
 	"github.com/opsagent/opsagent/internal/release"
 	"github.com/opsagent/opsagent/internal/tools"
@@ -46,72 +46,46 @@ func prepareRollback(ctx context.Context, d Deps, a RollbackArgs) (tools.Action,
 		return nil, err
 	}
 	name := releaseOrDefault(a.Release)
-	hist, err := c.History(ctx, name)
+	p, err := c.PreviewRollback(ctx, name, a.Revision)
 	if err != nil {
 		return nil, classify(err)
 	}
-	if len(hist) == 0 {
-		return nil, fmt.Errorf("%w: release %q in %s has no revisions", tools.ErrNotFound, name, c.Namespace())
-	}
-	current := hist[len(hist)-1]
-	target, err := rollbackTarget(hist, current.Revision, a.Revision)
-	if err != nil {
-		return nil, fmt.Errorf("%w: release %q in %s: %v", tools.ErrNotFound, name, c.Namespace(), err)
-	}
-	plan := tools.Preview{Summary: fmt.Sprintf("release %s in %s: revision %d → %d (restores revision %d's chart and values as revision %d)",
-		name, c.Namespace(), current.Revision, target.Revision, target.Revision, current.Revision+1)}
-	plan.Diff = fmt.Sprintf("current:  revision %d, %s, %s (%s)\nrestored: revision %d, %s, %s (%s)",
-		current.Revision, current.Status, current.Chart, current.Description,
-		target.Revision, target.Status, target.Chart, target.Description)
 	apply := func(ctx context.Context) (any, error) {
 		c, err := d.client(a.Namespace)
 		if err != nil {
 			return nil, err
 		}
-		if err := checkUnchanged(ctx, c, name, current.Revision); err != nil {
+		if err := checkUnchanged(ctx, c, name, p.Current.Revision); err != nil {
 			return nil, err
 		}
 		res, err := c.Rollback(ctx, name, release.RollbackOptions{
-			Revision: target.Revision, Wait: boolOr(a.Wait, true), Timeout: timeoutFor(a.TimeoutSeconds),
+			Revision: p.Target.Revision, Wait: boolOr(a.Wait, true), Timeout: timeoutFor(a.TimeoutSeconds),
 		})
 		return res, classify(err)
 	}
-	return tools.Mutation{Plan: plan, Apply: apply}, nil
+	return tools.Mutation{Plan: rollbackPreview(name, c.Namespace(), p), Apply: apply}, nil
 }
 
-// rollbackTarget checks the wanted revision, or picks the newest earlier one
-// that deployed successfully when want is 0 (release.Client.Rollback's rule).
-func rollbackTarget(hist []release.Release, current, want int) (release.Release, error) {
-	if want > 0 {
-		i := slices.IndexFunc(hist, func(r release.Release) bool { return r.Revision == want })
-		if i < 0 {
-			return release.Release{}, fmt.Errorf("revision %d does not exist; the release has revisions %s", want, revisionList(hist))
+// rollbackPreview describes a rollback: the two revisions, the objects it
+// removes (which makes it destructive), its targets and privilege reasons.
+func rollbackPreview(name, namespace string, p *release.RollbackPreview) tools.Preview {
+	cur, tgt := p.Current, p.Target
+	plan := tools.Preview{Summary: fmt.Sprintf("release %s in %s: revision %d → %d (restores revision %d's chart and values as revision %d)",
+		name, namespace, cur.Revision, tgt.Revision, tgt.Revision, p.NextRevision)}
+	var b strings.Builder
+	fmt.Fprintf(&b, "current:  revision %d, %s, %s (%s)\nrestored: revision %d, %s, %s (%s)",
+		cur.Revision, cur.Status, cur.Chart, cur.Description, tgt.Revision, tgt.Status, tgt.Chart, tgt.Description)
+	if len(p.Removed) > 0 {
+		names := make([]string, len(p.Removed))
+		for i, o := range p.Removed {
+			names[i] = o.String()
+			fmt.Fprintf(&b, "\n  - %s (not in revision %d)", o, tgt.Revision)
 		}
-		if want == current {
-			return release.Release{}, fmt.Errorf("revision %d is the current one; name an earlier revision (%s)", want, revisionList(hist))
-		}
-		return hist[i], nil
+		plan.Risk = tools.Destructive
+		plan.Summary += fmt.Sprintf("; destructive: it deletes %d object(s) revision %d lacks: %s",
+			len(p.Removed), tgt.Revision, strings.Join(names, ", "))
 	}
-	var best *release.Release
-	for i, r := range hist {
-		ok := r.Status == "superseded" || r.Status == "deployed"
-		if r.Revision < current && ok && (best == nil || r.Revision > best.Revision) {
-			best = &hist[i]
-		}
-	}
-	if best == nil {
-		return release.Release{}, fmt.Errorf("no revision before %d was deployed successfully; the release has revisions %s", current, revisionList(hist))
-	}
-	return *best, nil
-}
-
-func revisionList(hist []release.Release) string {
-	s := ""
-	for i, r := range hist {
-		if i > 0 {
-			s += ", "
-		}
-		s += fmt.Sprint(r.Revision)
-	}
-	return s
+	plan.Diff = b.String()
+	judge(p.Resources).orRecord(name, namespace, p.NextRevision).apply(&plan)
+	return plan
 }

@@ -75,5 +75,7 @@ func uninstallPreview(r *release.UninstallResult) tools.Preview {
 	for _, o := range r.Kept {
 		fmt.Fprintf(&b, "  = %s kept: %s\n", o.Object, o.Reason)
 	}
-	return tools.Preview{Summary: summary, Diff: strings.TrimRight(b.String(), "\n")}
+	plan := tools.Preview{Summary: summary, Diff: strings.TrimRight(b.String(), "\n")}
+	judge(r.Resources).orRecord(rel.Name, rel.Namespace, rel.Revision).apply(&plan)
+	return plan
 }

@@ -1,4 +1,8 @@
-package release
+// Package manifestdiff shows how Kubernetes manifests change: a unified diff
+// (diff -u) of two texts, and the redaction of Secret values so that a diff
+// shown to a person or a model never carries a credential. Helm previews and
+// the generic object tools both use it.
+package manifestdiff
 
 import (
 	"fmt"
@@ -28,9 +32,9 @@ type edit struct {
 	line string
 }
 
-// unifiedDiff returns the unified diff (diff -u format) turning text a into
+// Unified returns the unified diff (diff -u format) turning text a into
 // text b, or "" when they are equal. The labels name the two sides.
-func unifiedDiff(fromLabel, toLabel, a, b string) string {
+func Unified(fromLabel, toLabel, a, b string) string {
 	if a == b {
 		return ""
 	}

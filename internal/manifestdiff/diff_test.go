@@ -1,4 +1,4 @@
-package release
+package manifestdiff
 
 import (
 	"fmt"
@@ -70,7 +70,7 @@ func TestUnifiedDiff(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := unifiedDiff("a", "b", tt.a, tt.b); got != tt.want {
+			if got := Unified("a", "b", tt.a, tt.b); got != tt.want {
 				t.Errorf("diff:\n%s\nwant:\n%s", got, tt.want)
 			}
 		})

@@ -1,4 +1,4 @@
-package release
+package manifestdiff
 
 import (
 	"sigs.k8s.io/yaml"
@@ -8,19 +8,19 @@ import (
 // people and sent to language models, so no credential may appear in them,
 // but whether a credential changes is worth knowing before confirming.
 const (
-	redacted        = "(redacted)"
-	redactedChanged = "(redacted, changed)"
-	redactedHidden  = "# Secret content hidden: it could not be parsed for redaction.\n"
+	Redacted        = "(redacted)"
+	RedactedChanged = "(redacted, changed)"
+	RedactedHidden  = "# Secret content hidden: it could not be parsed for redaction.\n"
 )
 
 // secretDataFields are the Secret fields that hold values.
 var secretDataFields = []string{"data", "stringData"}
 
-// redactSecretPair redacts the values of a Secret in its live (old) and
-// proposed (new) form. A value the upgrade changes or adds reads
+// RedactSecretPair redacts the values of a Secret in its live (old) and
+// proposed (new) form. A value the change alters or adds reads
 // "(redacted, changed)" on the new side; everything else reads "(redacted)".
 // Either body may be "" (object created or deleted).
-func redactSecretPair(oldBody, newBody string) (string, string) {
+func RedactSecretPair(oldBody, newBody string) (string, string) {
 	oldObj, okOld := parseObject(oldBody)
 	newObj, okNew := parseObject(newBody)
 	if !okOld || !okNew {
@@ -32,13 +32,13 @@ func redactSecretPair(oldBody, newBody string) (string, string) {
 		for k, nv := range newData {
 			ov, had := oldData[k]
 			if had && ov == nv {
-				newData[k] = redacted
+				newData[k] = Redacted
 			} else {
-				newData[k] = redactedChanged
+				newData[k] = RedactedChanged
 			}
 		}
 		for k := range oldData {
-			oldData[k] = redacted
+			oldData[k] = Redacted
 		}
 	}
 	return marshalObject(oldObj, oldBody), marshalObject(newObj, newBody)
@@ -62,7 +62,7 @@ func marshalObject(obj map[string]any, orig string) string {
 	}
 	out, err := yaml.Marshal(obj)
 	if err != nil {
-		return redactedHidden
+		return RedactedHidden
 	}
 	return string(out)
 }
@@ -74,5 +74,5 @@ func hideUnparsed(body string) string {
 	if body == "" {
 		return ""
 	}
-	return redactedHidden
+	return RedactedHidden
 }

@@ -1,0 +1,4 @@
+#!/usr/bin/env bash
+source "$(dirname "$0")/../_lib/lib.sh"
+k create deployment backend --image=nginx:1.27 --replicas=1 >/dev/null
+wait_available backend 1

@@ -1,0 +1,108 @@
+package nodetools
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/opsagent/opsagent/internal/kube"
+	"github.com/opsagent/opsagent/internal/tools"
+)
+
+// NodeArgs are cordon_node's and uncordon_node's arguments.
+type NodeArgs struct {
+	Name string `json:"name" description:"Node name"`
+}
+
+// Validate implements tools.Validator.
+func (a NodeArgs) Validate() error { return checkNodeName(a.Name) }
+
+// SchedulingResult reports a cordon or an uncordon.
+type SchedulingResult struct {
+	Node          string `json:"node"`
+	Unschedulable bool   `json:"unschedulable"`
+	Message       string `json:"message"`
+}
+
+// CordonNode declares cordon_node.
+func CordonNode(c *kube.Clients) tools.Tool {
+	return tools.Define(NameCordonNode,
+		"Cordon a node: mark it unschedulable so no new pods land on it; running pods stay.",
+		tools.Write,
+		func(ctx context.Context, a NodeArgs) (tools.Action, error) {
+			return prepareScheduling(ctx, c, a.Name, true)
+		})
+}
+
+// UncordonNode declares uncordon_node.
+func UncordonNode(c *kube.Clients) tools.Tool {
+	return tools.Define(NameUncordonNode,
+		"Uncordon a node: mark it schedulable again.",
+		tools.Write,
+		func(ctx context.Context, a NodeArgs) (tools.Action, error) {
+			return prepareScheduling(ctx, c, a.Name, false)
+		})
+}
+
+func prepareScheduling(ctx context.Context, c *kube.Clients, name string, unschedulable bool) (tools.Action, error) {
+	node, err := getNode(ctx, c, name)
+	if err != nil {
+		return nil, err
+	}
+	ch := schedulingChange{node: node, unschedulable: unschedulable}
+	plan := tools.Preview{Summary: ch.summary(), NoChange: !ch.needed(), Targets: []tools.Target{nodeTarget(name)}}
+	if unschedulable && ch.needed() {
+		plan.Diff = "Pods already running on the node keep running; drain_node evicts them."
+	}
+	apply := func(ctx context.Context) (any, error) {
+		if err := ch.apply(ctx, c); err != nil {
+			return nil, err
+		}
+		return &SchedulingResult{Node: name, Unschedulable: unschedulable, Message: "node/" + name + " is now " + schedulingState(unschedulable)}, nil
+	}
+	return tools.Mutation{Plan: plan, Apply: apply}, nil
+}
+
+// schedulingChange sets one node's spec.unschedulable, bound to the
+// resourceVersion of the node it was planned against.
+type schedulingChange struct {
+	node          *corev1.Node
+	unschedulable bool
+}
+
+func (s schedulingChange) needed() bool { return s.node.Spec.Unschedulable != s.unschedulable }
+
+func (s schedulingChange) summary() string {
+	ref := "node/" + s.node.Name
+	if !s.needed() {
+		return fmt.Sprintf("%s is already %s", ref, schedulingState(s.unschedulable))
+	}
+	return fmt.Sprintf("%s: %s → %s", ref, schedulingState(!s.unschedulable), schedulingState(s.unschedulable))
+}
+
+// apply writes the change. The node still carries the previewed
+// resourceVersion, so the API refuses the update if the node changed since.
+func (s schedulingChange) apply(ctx context.Context, c *kube.Clients) error {
+	n := s.node.DeepCopy()
+	n.Spec.Unschedulable = s.unschedulable
+	_, err := c.Typed.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{})
+	switch {
+	case apierrors.IsConflict(err):
+		return fmt.Errorf("%w: node/%s changed since you approved; re-run to see the new state", tools.ErrConflict, n.Name)
+	case apierrors.IsNotFound(err):
+		return fmt.Errorf("%w: node/%s no longer exists; nothing was changed", tools.ErrConflict, n.Name)
+	case err != nil:
+		return fmt.Errorf("mark node/%s %s: %w", n.Name, schedulingState(s.unschedulable), err)
+	}
+	return nil
+}
+
+func schedulingState(unschedulable bool) string {
+	if unschedulable {
+		return "unschedulable (cordoned)"
+	}
+	return "schedulable"
+}
