@@ -120,6 +120,13 @@ func bindAgentCommand(root *cobra.Command, o *AgentOptions) {
   opsagent restart the frontend --yes
   opsagent "why is the backend failing?" -n todo
   opsagent "scale backend to 3" --dry-run
+  opsagent "set backend image to todo-backend:1.4" -n todo --yes
+  opsagent "give the backend 512Mi memory" -n todo --yes
+  opsagent "autoscale backend from 2 to 5 at 70% cpu" -n todo --yes
+  opsagent "expose frontend on port 80" -n todo --yes
+  opsagent "resize the database volume to 5Gi" -n todo --yes
+  opsagent "scale backend up by 100%" -n todo --yes
+  opsagent "cordon minikube" --yes --allow-privileged
   opsagent -f requests.txt -o json --yes     # one request per line; # comments`
 	root.Long += `
 

@@ -47,9 +47,13 @@ func TestCreateSecretFromFile(t *testing.T) {
 	if err := json.Unmarshal([]byte(res.stdout), &rec); err != nil {
 		t.Fatalf("stdout is not one JSON record: %v\n%s", err, res.stdout)
 	}
-	if rec.Tool != configtools.NameCreateSecret || !strings.Contains(string(rec.Args), `"from":"file"`) ||
+	var args configtools.SourcedSecretArgs
+	if err := json.Unmarshal(rec.Args, &args); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Tool != configtools.NameCreateSecret || len(args.Keys) != 1 || args.Keys[0] != (configtools.SourcedSecretKey{Key: "password", From: "file"}) ||
 		!strings.Contains(rec.Preview.Summary, "password (added, from file, ") {
-		t.Errorf("record = %+v", rec)
+		t.Errorf("record = %s %s %+v", rec.Tool, rec.Args, rec.Preview)
 	}
 	audit, err := os.ReadFile(auditLog)
 	if err != nil || !strings.Contains(string(audit), configtools.NameCreateSecret) {

@@ -101,7 +101,8 @@ Exit codes: 0 every task passed; 1 a task failed; 2 bad input.`,
 	return cmd
 }
 
-// Complete loads the tasks, the model settings and the clients.
+// Complete loads the tasks, the model settings (a model is required unless
+// --model-script) and the clients.
 func (o *EvalOptions) Complete(args []string) error {
 	o.Dir = args[0]
 	tasks, err := eval.LoadTasks(o.Dir, o.Tasks)
@@ -111,6 +112,9 @@ func (o *EvalOptions) Complete(args []string) error {
 	o.tasks = tasks
 	if o.cfg, err = config.Load(o.getenv); err != nil {
 		return BadInput(err)
+	}
+	if !o.ModelScript && !o.cfg.LLMEnabled() {
+		return BadInput(eval.ErrNoModel)
 	}
 	o.clients, err = kube.NewClients(o.global.ConfigFlags)
 	return err
@@ -128,9 +132,6 @@ func (o *EvalOptions) Validate() error {
 	}
 	if o.TaskTimeout <= 0 {
 		return fmt.Errorf("--task-timeout must be positive, got %s", o.TaskTimeout)
-	}
-	if !o.ModelScript && !o.cfg.LLMEnabled() {
-		return eval.ErrNoModel
 	}
 	return nil
 }

@@ -45,7 +45,7 @@ type Action struct {
 
 // Preview is the part of a mutation's preview eval looks at.
 type Preview struct {
-	Summary string         `json:"summary"`
+	Summary string   `json:"summary"`
 	Targets []Target `json:"targets,omitempty"`
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -307,5 +308,15 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestScriptFailure(t *testing.T) {
+	err := errors.New("exit status 1")
+	if got := scriptFailure("verify.sh", err, "waiting\nFAIL: no pod\n"); got != "verify.sh failed (exit status 1): FAIL: no pod\nwaiting" {
+		t.Errorf("scriptFailure = %q", got)
+	}
+	if got := scriptFailure("setup.sh", err, "  \n"); got != "setup.sh failed (exit status 1)" {
+		t.Errorf("scriptFailure without output = %q", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/opsagent/opsagent/internal/config"
 )
 
 // Defaults for Runner fields left zero.
@@ -147,7 +150,7 @@ func (r *Runner) runAttempt(parent context.Context, t *Task, n int) *Attempt {
 
 	if t.Setup != "" {
 		if out, err := r.script(ctx, env, t.Setup); err != nil {
-			a.fail("%s failed: %v%s", t.Setup, err, tail(out))
+			a.fail("%s", scriptFailure(t.Setup, err, out))
 			return a
 		}
 	}
@@ -166,7 +169,7 @@ func (r *Runner) runAttempt(parent context.Context, t *Task, n int) *Attempt {
 	r.checkExpectations(a, t)
 	if t.Verifier != "" {
 		if out, err := r.script(ctx, env, t.Verifier); err != nil {
-			a.fail("%s failed: %v%s", t.Verifier, err, tail(out))
+			a.fail("%s", scriptFailure(t.Verifier, err, out))
 		}
 	}
 	if ctx.Err() != nil {
@@ -187,21 +190,23 @@ func (r *Runner) taskTimeout() time.Duration {
 // reached the model.
 func (r *Runner) runPrompt(ctx context.Context, env attemptEnv, i int, step ScriptStep, auditLog string, a *Attempt) PromptRun {
 	pr := PromptRun{Prompt: step.Prompt, Actions: []Action{}}
-	sess, err := r.Model.NewSession(step.Model, TemplateData{Namespace: env.ns, Task: env.task.Name})
-	if err != nil {
-		a.fail("prompt %d: model script: %v", i+1, err)
-		return pr
-	}
-	modelEnv := map[string]string{"OPENAI_BASE_URL": sess.BaseURL}
-	for k, v := range r.ModelEnv {
-		modelEnv[k] = v
-	}
-	prompt, err := render(step.Prompt, TemplateData{Namespace: env.ns, Task: env.task.Name})
+	data := TemplateData{Namespace: env.ns, Task: env.task.Name}
+	prompt, err := render(step.Prompt, data)
 	if err != nil {
 		a.fail("prompt %d: %v", i+1, err)
 		return pr
 	}
 	pr.Prompt = prompt
+	sess, err := r.Model.NewSession(step.Model, data)
+	if err != nil {
+		a.fail("prompt %d: model script: %v", i+1, err)
+		return pr
+	}
+	modelEnv := maps.Clone(r.ModelEnv)
+	if modelEnv == nil {
+		modelEnv = map[string]string{}
+	}
+	modelEnv[config.KeyBaseURL] = sess.BaseURL
 	res, err := r.Agent(ctx, AgentRequest{
 		Prompt: prompt, Namespace: env.ns, Flags: env.task.Flags, AuditLog: auditLog, Env: modelEnv,
 	})
@@ -327,7 +332,7 @@ func (r *Runner) teardown(parent context.Context, env attemptEnv, a *Attempt) {
 	defer cancel()
 	if env.task.Cleanup != "" {
 		if out, err := r.script(ctx, env, env.task.Cleanup); err != nil {
-			a.Notes = append(a.Notes, fmt.Sprintf("%s failed: %v%s", env.task.Cleanup, err, tail(out)))
+			a.Notes = append(a.Notes, scriptFailure(env.task.Cleanup, err, out))
 		}
 	}
 	err := r.Client.CoreV1().Namespaces().Delete(ctx, env.ns, metav1.DeleteOptions{})
@@ -407,7 +412,22 @@ func (r *Runner) script(ctx context.Context, env attemptEnv, name string) (strin
 	return out.String(), err
 }
 
-// tail is the last lines of a script's output, for a failure reason.
+// scriptFailure describes a failed script: its last output line (where the
+// scripts say what is wrong) first, then the lines before it.
+func scriptFailure(name string, err error, out string) string {
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	last := lines[len(lines)-1]
+	if last == "" {
+		return fmt.Sprintf("%s failed (%v)", name, err)
+	}
+	msg := fmt.Sprintf("%s failed (%v): %s", name, err, last)
+	if before := lines[max(0, len(lines)-tailLines) : len(lines)-1]; len(before) > 0 {
+		msg += "\n" + strings.Join(before, "\n")
+	}
+	return msg
+}
+
+// tail is the last lines of a command's output, for a failure reason.
 func tail(out string) string {
 	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
 	if len(lines) > tailLines {

@@ -55,6 +55,30 @@ wait_available() {
   wait_for "${3:-30}" "deployment/$1 to have $2 ready replicas" available "$1" "$2"
 }
 
+# allowed SERVICEACCOUNT VERB:RESOURCE:NAMESPACE...: prints on one line,
+# for each question, whether the ServiceAccount (of the task's namespace) may
+# VERB RESOURCE in NAMESPACE (empty: in all namespaces), as true or false.
+# One API call (SubjectAccessReviews) answers them all, where
+# `kubectl auth can-i` takes a process per question.
+allowed() {
+  local sa=$1 q verb resource ns
+  shift
+  {
+    printf 'apiVersion: v1\nkind: List\nitems:\n'
+    for q in "$@"; do
+      IFS=: read -r verb resource ns <<<"$q"
+      cat <<EOF
+- apiVersion: authorization.k8s.io/v1
+  kind: SubjectAccessReview
+  spec:
+    user: "system:serviceaccount:$NAMESPACE:$sa"
+    groups: ["system:serviceaccounts", "system:serviceaccounts:$NAMESPACE", "system:authenticated"]
+    resourceAttributes: {verb: "$verb", resource: "$resource", namespace: "$ns"}
+EOF
+    done
+  } | kubectl create -f - -o json | jq -r '.status.allowed' | paste -sd' '
+}
+
 # set_logs POD LINE...: the sandbox serves these lines as the pod's logs
 # (a kwok Logs object pointing at a file in the CRI log format).
 set_logs() {

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 source "$(dirname "$0")/../_lib/lib.sh"
-as="system:serviceaccount:$NAMESPACE:pod-reader"
-can() { kubectl auth can-i "$@" --as="$as" >/dev/null 2>&1; }
-wait_for 10 "pod-reader to list pods" can list pods -n "$NAMESPACE"
-! can list pods -A || fail "pod-reader can list pods in every namespace"
-! can delete pods -n "$NAMESPACE" || fail "pod-reader can delete pods"
+questions=(list:pods:"$NAMESPACE" list:pods: delete:pods:"$NAMESPACE")
+want="true false false"
+wait_for 10 "pod-reader to list pods here only" equals "$want" allowed pod-reader "${questions[@]}" ||
+  fail "pod-reader may ${questions[*]}: $(allowed pod-reader "${questions[@]}"), want $want"
 echo "pod-reader can list pods here, not elsewhere"

@@ -44,7 +44,7 @@ type configMapEntry interface{ entry() entrySpec }
 type configMapArgs[E configMapEntry] struct {
 	Name      string `json:"name" description:"ConfigMap name"`
 	Namespace string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
-	Data      []E    `json:"data" description:"Keys to set (other keys are kept)"`
+	Data      []E    `json:"data" description:"Keys and values"`
 }
 
 // CreateConfigMapArgs are create_configmap's arguments as the model sends them.
@@ -87,7 +87,7 @@ type ConfigMapResult struct {
 // CreateConfigMap declares create_configmap. The CLI passes WithValues for
 // values read from files; the model-facing tool takes literal values only.
 func CreateConfigMap(c *kube.Clients, opts ...Option) tools.Tool {
-	const desc = "Create a ConfigMap, or set keys of an existing one (other keys are kept)."
+	const desc = "Create a ConfigMap or set its keys."
 	o := newOptions(opts)
 	if o.values != nil {
 		return tools.Define(NameCreateConfigMap, desc, tools.Write,

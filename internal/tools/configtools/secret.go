@@ -65,7 +65,7 @@ type secretArgs[K secretKeyArg] struct {
 	Name      string `json:"name" description:"Secret name"`
 	Namespace string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
 	Type      string `json:"type,omitempty" description:"Secret type (default Opaque)"`
-	Keys      []K    `json:"keys" description:"Keys to set; values are generated, never shown"`
+	Keys      []K    `json:"keys" description:"Keys to set to generated values"`
 }
 
 // CreateSecretArgs are create_secret's arguments as the model sends them.
@@ -128,7 +128,7 @@ type SecretResult struct {
 // generates values; the CLI passes WithValues for values read from files or
 // stdin, which arguments then name with "from".
 func CreateSecret(c *kube.Clients, opts ...Option) tools.Tool {
-	const desc = "Create a Secret, or set keys of an existing one, with generated random values (values are never shown)."
+	const desc = "Create a Secret or set keys, with generated values."
 	o := newOptions(opts)
 	if o.values != nil {
 		return tools.Define(NameCreateSecret, desc, tools.Write,

@@ -44,7 +44,7 @@ type DiagnoseArgs struct {
 	Namespace     string   `json:"namespace,omitempty" description:"Namespace"`
 	AllNamespaces bool     `json:"all_namespaces,omitempty" description:"All namespaces"`
 	Selector      string   `json:"selector,omitempty" description:"Label selector"`
-	Kinds         []string `json:"kinds,omitempty" description:"Only these kinds (Pod, Deployment, Service, ...); default all"`
+	Kinds         []string `json:"kinds,omitempty" description:"Only these kinds"`
 	Name          string   `json:"name,omitempty" description:"Only this workload or object"`
 }
 
@@ -71,7 +71,7 @@ func (a DiagnoseArgs) Validate() error {
 // Diagnose declares the diagnose tool.
 func Diagnose(c *kube.Clients) tools.Tool {
 	return tools.Define(NameDiagnose,
-		"Find problems in a namespace or the cluster, each with evidence, cause and fix.",
+		"Find problems, with evidence, cause and fix.",
 		tools.Read,
 		func(ctx context.Context, a DiagnoseArgs) (tools.Action, error) {
 			return tools.ReadResult(func(ctx context.Context) (any, error) { return runDiagnose(ctx, c, a) }), nil
@@ -121,7 +121,7 @@ func (a ExplainArgs) Validate() error {
 // Explain declares the explain tool.
 func Explain(c *kube.Clients) tools.Tool {
 	return tools.Define(NameExplain,
-		"Why one pod or workload fails: status, events, previous logs, config refs, rollout history, cause and fix.",
+		"Why one pod or workload fails, with cause and fix.",
 		tools.Read,
 		func(ctx context.Context, a ExplainArgs) (tools.Action, error) {
 			return tools.ReadResult(func(ctx context.Context) (any, error) { return runExplain(ctx, c, a) }), nil

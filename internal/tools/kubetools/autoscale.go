@@ -55,7 +55,7 @@ type AutoscaleResult struct {
 // Autoscale declares autoscale.
 func Autoscale(c *kube.Clients) tools.Tool {
 	return tools.Define(NameAutoscale,
-		"Create or update a CPU HorizontalPodAutoscaler (1-1000 replicas) for a workload.",
+		"Create or update a CPU HorizontalPodAutoscaler.",
 		tools.Write,
 		func(ctx context.Context, a AutoscaleArgs) (tools.Action, error) { return prepareAutoscale(ctx, c, a) })
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/opsagent/opsagent/internal/redact"
 )
 
 // ContainerInfo is a container's spec, cut to what explains its behaviour.
@@ -90,7 +92,8 @@ func prefixNote(p string) string {
 
 // envStrings renders env vars. Values that come from Secrets are shown as
 // the reference only: the tool never reads a Secret's data, so nothing a
-// model sees can leak it.
+// model sees can leak it. Literal values under a secret-looking name are
+// masked too.
 func envStrings(env []corev1.EnvVar) []string {
 	var out []string
 	for i, e := range env {
@@ -100,6 +103,10 @@ func envStrings(env []corev1.EnvVar) []string {
 		}
 		vf := e.ValueFrom
 		switch {
+		case vf == nil && redact.SecretKey(e.Name):
+			// A literal credential in the pod spec (DB_PASSWORD=…): shown
+			// to people and models as set, never as its value.
+			out = append(out, e.Name+"="+redact.Redacted)
 		case vf == nil:
 			out = append(out, e.Name+"="+truncate(e.Value, maxEnvValueLen))
 		case vf.SecretKeyRef != nil:

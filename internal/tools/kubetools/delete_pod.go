@@ -16,7 +16,7 @@ import (
 // DeletePodArgs are delete_pod's arguments.
 type DeletePodArgs struct {
 	Name      string `json:"name" description:"Pod name"`
-	Namespace string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
+	Namespace string `json:"namespace,omitempty" description:"Default: current namespace"`
 }
 
 // Validate implements tools.Validator.
@@ -41,7 +41,7 @@ type DeletePodResult struct {
 // DeletePod declares delete_pod.
 func DeletePod(c *kube.Clients) tools.Tool {
 	return tools.Define(NameDeletePod,
-		"Delete a pod (its controller recreates it). Destructive.",
+		"Delete a pod (its controller recreates it).",
 		tools.Destructive,
 		func(ctx context.Context, a DeletePodArgs) (tools.Action, error) { return prepareDeletePod(ctx, c, a) })
 }

@@ -25,7 +25,7 @@ type ExposeArgs struct {
 	Kind        string `json:"kind,omitempty" enum:"deployment,statefulset,daemonset" description:"Optional"`
 	Name        string `json:"name" description:"Workload name"`
 	Namespace   string `json:"namespace,omitempty" description:"Default: current namespace"`
-	ServiceName string `json:"service_name,omitempty" description:"Default: the workload's name"`
+	ServiceName string `json:"service_name,omitempty" description:"Default: the workload name"`
 	Port        int    `json:"port,omitempty" description:"Default: the pod's ports"`
 	TargetPort  int    `json:"target_port,omitempty" description:"Default: the pod's port"`
 	Type        string `json:"type,omitempty" enum:"ClusterIP,NodePort,LoadBalancer" description:"Default ClusterIP"`
@@ -70,7 +70,7 @@ type ExposeResult struct {
 // Expose declares expose.
 func Expose(c *kube.Clients) tools.Tool {
 	return tools.Define(NameExpose,
-		"Create a Service for a workload (kubectl expose).",
+		"kubectl expose.",
 		tools.Write,
 		func(ctx context.Context, a ExposeArgs) (tools.Action, error) { return prepareExpose(ctx, c, a) })
 }

@@ -68,7 +68,7 @@ const maxDescribeEvents = 10
 // GetResource declares get_resource.
 func GetResource(c *kube.Clients) tools.Tool {
 	return tools.Define(NameGetResource,
-		"Describe one object (kubectl describe) with its events; Secret values are never shown.",
+		"Describe one object with its events (kubectl describe).",
 		tools.Read,
 		func(ctx context.Context, a GetResourceArgs) (tools.Action, error) {
 			return tools.ReadResult(func(ctx context.Context) (any, error) { return getResource(ctx, c, a) }), nil

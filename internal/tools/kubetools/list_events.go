@@ -14,7 +14,7 @@ import (
 
 // ListEventsArgs are list_events' arguments.
 type ListEventsArgs struct {
-	Namespace    string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
+	Namespace    string `json:"namespace,omitempty" description:"Default: current namespace"`
 	Kind         string `json:"kind,omitempty" description:"Kind of the object (needs name)"`
 	Name         string `json:"name,omitempty" description:"Only events of this object"`
 	WarningsOnly bool   `json:"warnings_only,omitempty" description:"Only Warning events"`
@@ -51,7 +51,7 @@ type EventsResult struct {
 // ListEvents declares list_events.
 func ListEvents(c *kube.Clients) tools.Tool {
 	return tools.Define(NameListEvents,
-		"Recent events, newest first, of a namespace or one object.",
+		"Recent events of a namespace or object.",
 		tools.Read,
 		func(ctx context.Context, a ListEventsArgs) (tools.Action, error) {
 			return tools.ReadResult(func(ctx context.Context) (any, error) { return listEvents(ctx, c, a) }), nil

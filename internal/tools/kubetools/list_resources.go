@@ -16,9 +16,9 @@ import (
 type ListResourcesArgs struct {
 	Kind          string `json:"kind" description:"Kind as kubectl names it: pods, deploy, svc, sts, pvc, nodes, ..."`
 	Namespace     string `json:"namespace,omitempty" description:"Namespace"`
-	AllNamespaces bool   `json:"all_namespaces,omitempty" description:"List across all namespaces (like kubectl -A)"`
+	AllNamespaces bool   `json:"all_namespaces,omitempty" description:"kubectl -A"`
 	Selector      string `json:"selector,omitempty" description:"Label selector"`
-	Limit         int    `json:"limit,omitempty" description:"Maximum rows to return (default 50, max 500)"`
+	Limit         int    `json:"limit,omitempty" description:"Default 50, max 500"`
 }
 
 // Validate implements tools.Validator.
@@ -52,7 +52,7 @@ type ListResult struct {
 // ListResources declares list_resources.
 func ListResources(c *kube.Clients) tools.Tool {
 	return tools.Define(NameListResources,
-		"List objects of one kind with kubectl get's columns.",
+		"kubectl get.",
 		tools.Read,
 		func(ctx context.Context, a ListResourcesArgs) (tools.Action, error) {
 			return tools.ReadResult(func(ctx context.Context) (any, error) { return listResources(ctx, c, a) }), nil

@@ -18,10 +18,10 @@ import (
 // PodLogsArgs are pod_logs' arguments.
 type PodLogsArgs struct {
 	Name      string `json:"name" description:"Pod or workload name"`
-	Namespace string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
+	Namespace string `json:"namespace,omitempty" description:"Default: current namespace"`
 	Container string `json:"container,omitempty" description:"Container (if several)"`
 	Tail      int    `json:"tail,omitempty" description:"Lines (default 100, max 2000)"`
-	Previous  bool   `json:"previous,omitempty" description:"Logs of the previous (crashed) container"`
+	Previous  bool   `json:"previous,omitempty" description:"The previous (crashed) container"`
 }
 
 // Bounds for log reads.
@@ -64,7 +64,7 @@ type LogsResult struct {
 // PodLogs declares pod_logs.
 func PodLogs(c *kube.Clients) tools.Tool {
 	return tools.Define(NamePodLogs,
-		"Last log lines of a pod or a workload's pod (kubectl logs).",
+		"kubectl logs of a pod or workload.",
 		tools.Read,
 		func(ctx context.Context, a PodLogsArgs) (tools.Action, error) {
 			return tools.ReadResult(func(ctx context.Context) (any, error) { return podLogs(ctx, c, a) }), nil

@@ -16,11 +16,11 @@ import (
 
 // RestartWorkloadArgs are restart_workload's arguments.
 type RestartWorkloadArgs struct {
-	Kind           string `json:"kind,omitempty" enum:"deployment,statefulset,daemonset" description:"Workload kind (optional)"`
+	Kind           string `json:"kind,omitempty" enum:"deployment,statefulset,daemonset" description:"Optional"`
 	Name           string `json:"name" description:"Workload name"`
-	Namespace      string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
-	Wait           *bool  `json:"wait,omitempty" description:"Wait for the restart to roll out (default true)"`
-	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"How long to wait at most (default 120, max 1800)"`
+	Namespace      string `json:"namespace,omitempty" description:"Default: current namespace"`
+	Wait           *bool  `json:"wait,omitempty" description:"Default true"`
+	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"Default 120"`
 }
 
 // Validate implements tools.Validator.
@@ -51,7 +51,7 @@ type RestartResult struct {
 // RestartWorkload declares restart_workload.
 func RestartWorkload(c *kube.Clients) tools.Tool {
 	return tools.Define(NameRestartWorkload,
-		"Rolling restart of a workload (kubectl rollout restart).",
+		"kubectl rollout restart.",
 		tools.Write,
 		func(ctx context.Context, a RestartWorkloadArgs) (tools.Action, error) {
 			return prepareRestart(ctx, c, a)
@@ -94,6 +94,9 @@ func prepareRestart(ctx context.Context, c *kube.Clients, a RestartWorkloadArgs)
 				return res, err
 			}
 			res.Message = "restarted; " + rolloutMessage(ref, res.RolloutOutcome, TimeoutFor(a.TimeoutSeconds).String())
+			if !res.Converged {
+				return res, notConverged(ref, res.RolloutOutcome, res.Message)
+			}
 		}
 		if w, err := getWorkload(ctx, c, ref); err == nil {
 			res.RevisionAfter = w.revision()

@@ -21,10 +21,10 @@ import (
 // RollbackDeploymentArgs are rollback_deployment's arguments.
 type RollbackDeploymentArgs struct {
 	Name           string `json:"name" description:"Deployment name"`
-	Namespace      string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
+	Namespace      string `json:"namespace,omitempty" description:"Default: current namespace"`
 	Revision       int    `json:"revision,omitempty" description:"Target revision (0 = previous)"`
-	Wait           *bool  `json:"wait,omitempty" description:"Wait for the rollback to roll out (default true)"`
-	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"How long to wait at most (default 120, max 1800)"`
+	Wait           *bool  `json:"wait,omitempty" description:"Default true"`
+	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"Default 120"`
 }
 
 // Validate implements tools.Validator.
@@ -66,7 +66,7 @@ var rollbackSkippedAnnotations = []string{
 // RollbackDeployment declares rollback_deployment.
 func RollbackDeployment(c *kube.Clients) tools.Tool {
 	return tools.Define(NameRollbackDeployment,
-		"Roll a deployment back to a revision (kubectl rollout undo).",
+		"kubectl rollout undo.",
 		tools.Write,
 		func(ctx context.Context, a RollbackDeploymentArgs) (tools.Action, error) {
 			return prepareRollback(ctx, c, a)
@@ -127,6 +127,9 @@ func prepareRollback(ctx context.Context, c *kube.Clients, a RollbackDeploymentA
 			}
 			res.Message = fmt.Sprintf("rolled back to the template of revision %d (the controller records it as a new revision); %s",
 				target, rolloutMessage(ref, res.RolloutOutcome, TimeoutFor(a.TimeoutSeconds).String()))
+			if !res.Converged {
+				return res, notConverged(ref, res.RolloutOutcome, res.Message)
+			}
 		}
 		return res, nil
 	}

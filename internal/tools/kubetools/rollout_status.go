@@ -13,11 +13,11 @@ var rolloutKinds = []workloadKind{kindDeployment, kindStatefulSet, kindDaemonSet
 
 // RolloutStatusArgs are rollout_status' arguments.
 type RolloutStatusArgs struct {
-	Kind           string `json:"kind,omitempty" enum:"deployment,statefulset,daemonset" description:"Workload kind (optional)"`
+	Kind           string `json:"kind,omitempty" enum:"deployment,statefulset,daemonset" description:"Optional"`
 	Name           string `json:"name" description:"Workload name"`
-	Namespace      string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
-	Wait           *bool  `json:"wait,omitempty" description:"Wait for completion (default true)"`
-	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"How long to wait at most (default 120, max 1800)"`
+	Namespace      string `json:"namespace,omitempty" description:"Default: current namespace"`
+	Wait           *bool  `json:"wait,omitempty" description:"Default true"`
+	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"Default 120"`
 }
 
 // Validate implements tools.Validator.
@@ -46,7 +46,7 @@ type RolloutStatusResult struct {
 // RolloutStatus declares rollout_status.
 func RolloutStatus(c *kube.Clients) tools.Tool {
 	return tools.Define(NameRolloutStatus,
-		"Rollout progress of a workload (kubectl rollout status).",
+		"kubectl rollout status.",
 		tools.Read,
 		func(ctx context.Context, a RolloutStatusArgs) (tools.Action, error) {
 			return tools.ReadResult(func(ctx context.Context) (any, error) { return rolloutStatus(ctx, c, a) }), nil

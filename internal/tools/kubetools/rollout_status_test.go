@@ -1,11 +1,14 @@
 package kubetools
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+
+	"github.com/opsagent/opsagent/internal/tools"
 )
 
 // crashLabel makes the sandbox's kwok stages crash-loop a pod's containers.
@@ -39,9 +42,14 @@ func TestRolloutStuck(t *testing.T) {
 		t.Errorf("wait=false status = %+v", now)
 	}
 
-	// Scaling the broken deployment does not converge within the timeout
+	// Scaling the broken deployment does not converge within the timeout:
+	// the change is made, the call fails with ErrNotConverged (exit code 5)
 	// and says which pods are not ready and why.
-	res := resultAs[ScaleResult](t, e.mustCall(t, NameScaleWorkload, map[string]any{"name": "web", "replicas": 2, "timeout_seconds": 3}))
+	rec := e.call(t, NameScaleWorkload, map[string]any{"name": "web", "replicas": 2, "timeout_seconds": 3})
+	if !errors.Is(rec.Err(), tools.ErrNotConverged) || !rec.Changed() {
+		t.Fatalf("scale of a broken deployment: err = %v, changed = %v; want ErrNotConverged after the change", rec.Err(), rec.Changed())
+	}
+	res := resultAs[ScaleResult](t, rec)
 	if res.Converged || !res.Waited || len(res.NotReadyPods) == 0 || !strings.Contains(res.Message, "only") {
 		t.Errorf("scale of a broken deployment = %+v, want not converged with not-ready pods", res)
 	}

@@ -25,13 +25,13 @@ const maxChangePercent = 1000
 
 // ScaleWorkloadArgs are scale_workload's arguments.
 type ScaleWorkloadArgs struct {
-	Kind           string `json:"kind,omitempty" enum:"deployment,statefulset" description:"Workload kind (optional)"`
+	Kind           string `json:"kind,omitempty" enum:"deployment,statefulset" description:"Optional"`
 	Name           string `json:"name" description:"Workload name"`
-	Namespace      string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
+	Namespace      string `json:"namespace,omitempty" description:"Default: current namespace"`
 	Replicas       *int   `json:"replicas,omitempty" description:"0-1000, or give change_percent"`
 	ChangePercent  *int   `json:"change_percent,omitempty" description:"-100 to 1000; 100 doubles, -50 halves"`
-	Wait           *bool  `json:"wait,omitempty" description:"Wait until ready (default true)"`
-	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"How long to wait at most (default 120, max 1800)"`
+	Wait           *bool  `json:"wait,omitempty" description:"Default true"`
+	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"Default 120"`
 }
 
 // Validate implements tools.Validator.
@@ -73,7 +73,7 @@ type ScaleResult struct {
 // ScaleWorkload declares scale_workload.
 func ScaleWorkload(c *kube.Clients) tools.Tool {
 	return tools.Define(NameScaleWorkload,
-		"Scale a deployment or statefulset (0-1000 replicas) and wait until ready.",
+		"Scale a deployment or statefulset.",
 		tools.Write,
 		func(ctx context.Context, a ScaleWorkloadArgs) (tools.Action, error) { return prepareScale(ctx, c, a) })
 }
@@ -136,6 +136,7 @@ func prepareScale(ctx context.Context, c *kube.Clients, a ScaleWorkloadArgs) (to
 		} else {
 			res.Message = fmt.Sprintf("%s scaled from %d to %d replicas, but only %d/%d are ready after %s (%s); the pods below show why",
 				ref.describe(), before, after, p.Ready, after, timeout, p.Message)
+			return res, notConverged(ref, res.RolloutOutcome, res.Message)
 		}
 		return res, nil
 	}

@@ -19,7 +19,7 @@ type SetImageArgs struct {
 	Namespace      string `json:"namespace,omitempty" description:"Default: current namespace"`
 	Container      string `json:"container,omitempty" description:"Required if the pod has several"`
 	Image          string `json:"image" description:"e.g. todo-backend:1.4"`
-	Wait           *bool  `json:"wait,omitempty" description:"Wait for the rollout; default true"`
+	Wait           *bool  `json:"wait,omitempty" description:"Default true"`
 	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"Default 120"`
 }
 
@@ -49,7 +49,7 @@ func checkImage(image string) error {
 // SetImage declares set_image.
 func SetImage(c *kube.Clients) tools.Tool {
 	return tools.Define(NameSetImage,
-		"Set a container's image and wait for the rollout.",
+		"Set a container's image.",
 		tools.Write,
 		func(ctx context.Context, a SetImageArgs) (tools.Action, error) {
 			req := containerRequest{Kind: a.Kind, Name: a.Name, Namespace: a.Namespace, Container: a.Container, Wait: a.Wait, TimeoutSeconds: a.TimeoutSeconds}

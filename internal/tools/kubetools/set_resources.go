@@ -22,7 +22,7 @@ type SetResourcesArgs struct {
 	RequestsMemory string `json:"requests_memory,omitempty" description:"e.g. 256Mi"`
 	LimitsCPU      string `json:"limits_cpu,omitempty" description:"e.g. 1"`
 	LimitsMemory   string `json:"limits_memory,omitempty" description:"e.g. 512Mi"`
-	Wait           *bool  `json:"wait,omitempty" description:"Wait for the rollout; default true"`
+	Wait           *bool  `json:"wait,omitempty" description:"Default true"`
 	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"Default 120"`
 }
 
@@ -109,7 +109,7 @@ func parseResourceQuantity(f resourceField) (resource.Quantity, error) {
 // SetResources declares set_resources.
 func SetResources(c *kube.Clients) tools.Tool {
 	return tools.Define(NameSetResources,
-		"Set a container's CPU/memory requests or limits and wait for the rollout.",
+		"Set CPU/memory requests or limits.",
 		tools.Write,
 		func(ctx context.Context, a SetResourcesArgs) (tools.Action, error) {
 			req := containerRequest{Kind: a.Kind, Name: a.Name, Namespace: a.Namespace, Container: a.Container, Wait: a.Wait, TimeoutSeconds: a.TimeoutSeconds}

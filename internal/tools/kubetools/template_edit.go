@@ -3,6 +3,7 @@ package kubetools
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -161,6 +162,30 @@ func (w liveWorkload) template() *corev1.PodTemplateSpec {
 // was read with, so a concurrent change makes the update fail with a
 // conflict instead of being overwritten.
 func updateWorkload(ctx context.Context, c *kube.Clients, w liveWorkload) error {
+	err := putWorkload(ctx, c, w)
+	if !apierrors.IsConflict(err) {
+		return err
+	}
+	// The resourceVersion moves with every status update (a rollout in
+	// progress, an HPA), which is not a change of what was previewed. If
+	// the spec (generation), labels and annotations are still those the
+	// preview was computed from, write the same change on the new version
+	// once; anything else is a real conflict for the gate to re-plan.
+	fresh, gerr := getWorkload(ctx, c, w.ref)
+	if gerr != nil {
+		return err
+	}
+	was, now := w.meta(), fresh.meta()
+	if now.UID != was.UID || now.Generation != was.Generation ||
+		!maps.Equal(now.Labels, was.Labels) || !maps.Equal(now.Annotations, was.Annotations) {
+		return err
+	}
+	was.ResourceVersion = now.ResourceVersion
+	return putWorkload(ctx, c, w)
+}
+
+// putWorkload writes w, bound to the resourceVersion it carries.
+func putWorkload(ctx context.Context, c *kube.Clients, w liveWorkload) error {
 	apps, opts := c.Typed.AppsV1(), metav1.UpdateOptions{}
 	var err error
 	switch {

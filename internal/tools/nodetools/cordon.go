@@ -30,7 +30,7 @@ type SchedulingResult struct {
 // CordonNode declares cordon_node.
 func CordonNode(c *kube.Clients) tools.Tool {
 	return tools.Define(NameCordonNode,
-		"Cordon a node: mark it unschedulable so no new pods land on it; running pods stay.",
+		"Mark a node unschedulable (cordon); running pods stay.",
 		tools.Write,
 		func(ctx context.Context, a NodeArgs) (tools.Action, error) {
 			return prepareScheduling(ctx, c, a.Name, true)
@@ -40,7 +40,7 @@ func CordonNode(c *kube.Clients) tools.Tool {
 // UncordonNode declares uncordon_node.
 func UncordonNode(c *kube.Clients) tools.Tool {
 	return tools.Define(NameUncordonNode,
-		"Uncordon a node: mark it schedulable again.",
+		"Mark a node schedulable again (uncordon).",
 		tools.Write,
 		func(ctx context.Context, a NodeArgs) (tools.Action, error) {
 			return prepareScheduling(ctx, c, a.Name, false)

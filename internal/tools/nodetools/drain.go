@@ -82,7 +82,7 @@ type DrainResult struct {
 // DrainNode declares drain_node.
 func DrainNode(c *kube.Clients) tools.Tool {
 	return tools.Define(NameDrainNode,
-		"Drain a node: cordon it, then evict its pods (PodDisruptionBudgets honoured; DaemonSet pods stay). Destructive.",
+		"Cordon a node and evict its pods (PDBs honoured).",
 		tools.Destructive,
 		func(ctx context.Context, a DrainNodeArgs) (tools.Action, error) { return prepareDrain(ctx, c, a) })
 }

@@ -94,7 +94,7 @@ func TestDrainWaitsForPodDisruptionBudgetThenFails(t *testing.T) {
 	if took := time.Since(start); took > 30*time.Second {
 		t.Errorf("drain took %s with a 3s timeout", took)
 	}
-	for _, want := range []string{db.Name, "disruption budget db-pdb", "uncordon_node"} {
+	for _, want := range []string{db.Name, "eviction refused", "poddisruptionbudget/db-pdb in " + e.Namespace, "uncordon_node"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}

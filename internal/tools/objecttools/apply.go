@@ -63,7 +63,7 @@ type ApplyResult struct {
 // ApplyObjects declares apply_objects.
 func ApplyObjects(c *kube.Clients) tools.Tool {
 	return tools.Define(NameApplyObjects,
-		"Create or update objects from manifests (server-side apply).",
+		"Server-side apply of YAML/JSON manifests.",
 		tools.Write,
 		func(ctx context.Context, a ApplyObjectsArgs) (tools.Action, error) { return prepareApply(ctx, c, a) })
 }

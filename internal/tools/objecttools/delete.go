@@ -42,7 +42,7 @@ type DeleteResult struct {
 // DeleteObject declares delete_object.
 func DeleteObject(c *kube.Clients) tools.Tool {
 	return tools.Define(NameDeleteObject,
-		"Delete one object. Destructive.",
+		"Delete one object.",
 		tools.Destructive,
 		func(ctx context.Context, a DeleteObjectArgs) (tools.Action, error) { return prepareDelete(ctx, c, a) })
 }

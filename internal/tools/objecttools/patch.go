@@ -77,7 +77,7 @@ type PatchResult struct {
 // PatchObject declares patch_object.
 func PatchObject(c *kube.Clients) tools.Tool {
 	return tools.Define(NamePatchObject,
-		"Patch one object (strategic merge or JSON merge patch).",
+		"Patch one object (strategic or merge).",
 		tools.Write,
 		func(ctx context.Context, a PatchObjectArgs) (tools.Action, error) { return preparePatch(ctx, c, a) })
 }

@@ -14,14 +14,14 @@ import (
 
 // DeployArgs are helm_deploy's arguments.
 type DeployArgs struct {
-	Release         string   `json:"release,omitempty" description:"Release name (default todo-chatbot); lowercase letters, digits, '-' and '.', at most 53 characters"`
-	ChartPath       string   `json:"chart_path,omitempty" description:"Local chart folder or .tgz inside a --chart-dir folder; leave out to deploy the built-in Todo Chatbot chart"`
-	ValuesSet       []string `json:"values_set,omitempty" description:"Helm --set expressions, e.g. backend.replicaCount=2"`
-	ValuesFiles     []string `json:"values_files,omitempty" description:"YAML values files (helm -f) inside a --chart-dir folder, later files win"`
-	ReuseValues     bool     `json:"reuse_values,omitempty" description:"On an upgrade, keep the values of the last revision and apply these on top (default false: chart defaults plus these)"`
+	Release         string   `json:"release,omitempty" description:"Default todo-chatbot"`
+	ChartPath       string   `json:"chart_path,omitempty" description:"Folder or .tgz under --chart-dir"`
+	ValuesSet       []string `json:"values_set,omitempty" description:"--set, e.g. backend.replicaCount=2"`
+	ValuesFiles     []string `json:"values_files,omitempty" description:"-f files under --chart-dir"`
+	ReuseValues     bool     `json:"reuse_values,omitempty" description:"Keep the last values"`
 	Namespace       string   `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
-	CreateNamespace bool     `json:"create_namespace,omitempty" description:"Create the namespace on install if it does not exist"`
-	Atomic          *bool    `json:"atomic,omitempty" description:"Undo a failed deploy: roll back a failed upgrade, remove a failed install (default true; implies wait)"`
+	CreateNamespace bool     `json:"create_namespace,omitempty" description:"Create the namespace if missing"`
+	Atomic          *bool    `json:"atomic,omitempty" description:"Undo a failed deploy (default true)"`
 	Wait            *bool    `json:"wait,omitempty" description:"Wait until the workloads are ready (default true)"`
 	TimeoutSeconds  int      `json:"timeout_seconds,omitempty" description:"How long to wait at most (default 300, max 3600)"`
 }
@@ -68,8 +68,7 @@ func (a DeployArgs) options(ch *chart.Chart, src *chartSource) release.DeployOpt
 // Deploy declares helm_deploy.
 func Deploy(d Deps) tools.Tool {
 	return tools.Define(NameDeploy,
-		"Install or upgrade a Helm release (helm upgrade --install), by default the built-in Todo Chatbot chart as release todo-chatbot. "+
-			"The preview is a server-side dry run: the objects a new release creates, or a per-object diff for an upgrade.",
+		"helm upgrade --install; default chart: the built-in Todo Chatbot.",
 		tools.Write,
 		func(ctx context.Context, a DeployArgs) (tools.Action, error) { return prepareDeploy(ctx, d, a) })
 }

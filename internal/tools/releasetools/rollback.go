@@ -11,8 +11,8 @@ import (
 
 // RollbackArgs are helm_rollback's arguments.
 type RollbackArgs struct {
-	Release        string `json:"release,omitempty" description:"Release name (default todo-chatbot)"`
-	Revision       int    `json:"revision,omitempty" description:"Revision to restore (see helm_history); 0 or left out: the last revision before the current one that deployed successfully"`
+	Release        string `json:"release,omitempty" description:"Default todo-chatbot"`
+	Revision       int    `json:"revision,omitempty" description:"From helm_history; default the last good one"`
 	Namespace      string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
 	Wait           *bool  `json:"wait,omitempty" description:"Wait until the restored workloads are ready (default true)"`
 	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"How long to wait at most (default 300, max 3600)"`
@@ -35,7 +35,7 @@ func (a RollbackArgs) Validate() error {
 // Rollback declares helm_rollback.
 func Rollback(d Deps) tools.Tool {
 	return tools.Define(NameRollback,
-		"Roll a Helm release back to an earlier revision's chart and values, as a new revision. Without a revision, restores the last one before the current that deployed successfully. Also clears a release stuck pending after an interrupted deploy.",
+		"Roll a Helm release back (also unsticks a pending one).",
 		tools.Write,
 		func(ctx context.Context, a RollbackArgs) (tools.Action, error) { return prepareRollback(ctx, d, a) })
 }

@@ -9,7 +9,7 @@ import (
 
 // ReleaseArgs name one release; helm_status and helm_history take them.
 type ReleaseArgs struct {
-	Release   string `json:"release,omitempty" description:"Release name (default todo-chatbot)"`
+	Release   string `json:"release,omitempty" description:"Default todo-chatbot"`
 	Namespace string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
 }
 
@@ -31,7 +31,7 @@ type HistoryResult struct {
 // Status declares helm_status.
 func Status(d Deps) tools.Tool {
 	return tools.Define(NameStatus,
-		"Show a Helm release's current revision: status, chart, when it was deployed, the objects it consists of and its notes.",
+		"A Helm release's status and objects.",
 		tools.Read,
 		func(_ context.Context, a ReleaseArgs) (tools.Action, error) {
 			return tools.ReadResult(func(ctx context.Context) (any, error) {
@@ -48,7 +48,7 @@ func Status(d Deps) tools.Tool {
 // History declares helm_history.
 func History(d Deps) tools.Tool {
 	return tools.Define(NameHistory,
-		"List a Helm release's revisions, oldest first (the last 10 are kept), with the status and description of each; helm_rollback takes these revision numbers.",
+		"A Helm release's revisions.",
 		tools.Read,
 		func(_ context.Context, a ReleaseArgs) (tools.Action, error) {
 			return tools.ReadResult(func(ctx context.Context) (any, error) {

@@ -11,7 +11,7 @@ import (
 
 // UninstallArgs are helm_uninstall's arguments.
 type UninstallArgs struct {
-	Release        string `json:"release,omitempty" description:"Release name (default todo-chatbot)"`
+	Release        string `json:"release,omitempty" description:"Default todo-chatbot"`
 	Namespace      string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
 	Wait           bool   `json:"wait,omitempty" description:"Wait until the removed objects are gone (default false)"`
 	TimeoutSeconds int    `json:"timeout_seconds,omitempty" description:"How long to wait at most (default 300, max 3600)"`
@@ -31,7 +31,7 @@ func (a UninstallArgs) Validate() error {
 // Uninstall declares helm_uninstall.
 func Uninstall(d Deps) tools.Tool {
 	return tools.Define(NameUninstall,
-		"Uninstall a Helm release and its history. Objects annotated helm.sh/resource-policy: keep (such as the database's PersistentVolumeClaim) stay. The preview lists what is removed and what is kept.",
+		"Uninstall a Helm release (kept objects stay).",
 		tools.Destructive,
 		func(ctx context.Context, a UninstallArgs) (tools.Action, error) { return prepareUninstall(ctx, d, a) })
 }
