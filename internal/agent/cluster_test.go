@@ -184,7 +184,9 @@ func TestCanarySecretNeverReachesTheModel(t *testing.T) {
 	}
 
 	// The canaries do reach the tools: without redaction they would leak.
-	reached := map[string][]string{"logs": {c.secret, c.secretB64, c.env, c.configMap, c.url}, "cm": {c.configMap, c.url, c.secretB64}, "deploy": {c.env}, "pod": {c.secret, c.env}}
+	// (get_resource itself shows a literal DB_PASSWORD env value masked, so
+	// the env canary reaches the model's side only through the logs.)
+	reached := map[string][]string{"logs": {c.secret, c.secretB64, c.env, c.configMap, c.url}, "cm": {c.configMap, c.url, c.secretB64}, "pod": {c.secret}}
 	for _, call := range calls {
 		want := reached[call.ID]
 		if want == nil {
