@@ -204,8 +204,8 @@ func (r *Report) WriteJSON(w io.Writer) error {
 
 // WriteText writes a table of the tasks and the totals.
 func (r *Report) WriteText(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TASK\tRESULT\tLLM CALLS\tTOKENS (PROMPT/COMPLETION)\tTIME\tREASON")
+	var table strings.Builder
+	table.WriteString("TASK\tRESULT\tLLM CALLS\tTOKENS (PROMPT/COMPLETION)\tTIME\tREASON\n")
 	for _, t := range r.Tasks {
 		result := "pass"
 		switch {
@@ -214,8 +214,12 @@ func (r *Report) WriteText(w io.Writer) error {
 		case t.Passes < t.Attempts:
 			result = "FAIL"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d/%d\t%s\t%s\n", t.Task, result, t.LLMCalls,
+		fmt.Fprintf(&table, "%s\t%s\t%d\t%d/%d\t%s\t%s\n", t.Task, result, t.LLMCalls,
 			t.PromptTokens, t.CompletionTokens, t.Duration, firstLine(t.Reason))
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	if _, err := io.WriteString(tw, table.String()); err != nil {
+		return fmt.Errorf("write report: %w", err)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)
