@@ -11,6 +11,7 @@ import (
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/redact"
 	"github.com/opsagent/opsagent/internal/tools"
+	"github.com/opsagent/opsagent/internal/tools/kubetools"
 )
 
 // gateSettings are the approval flags every mutating command shares.
@@ -41,13 +42,9 @@ func newGate(reg *tools.Registry, c *kube.Clients, s gateSettings) *tools.Gate {
 	}
 }
 
-// namespaceOrDefault is the namespace commands act in when none is given.
-func namespaceOrDefault(c *kube.Clients) string {
-	if c.Namespace == "" {
-		return "default"
-	}
-	return c.Namespace
-}
+// namespaceOrDefault is the namespace commands act in when none is given:
+// the one rule the tools use (kubetools.NamespaceFor).
+func namespaceOrDefault(c *kube.Clients) string { return kubetools.NamespaceFor(c, "") }
 
 // maskArgs hides secret-looking argument values (--set db.password=…) in
 // everything the gate records and in approval prompts.

@@ -16,6 +16,7 @@ import (
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/testcluster"
 	"github.com/opsagent/opsagent/internal/tools"
+	"github.com/opsagent/opsagent/internal/tools/toolstest"
 )
 
 // configEnv is one test's namespace, the clients, and a gate over the
@@ -42,22 +43,16 @@ func newConfigEnv(t *testing.T) *configEnv {
 	return e
 }
 
+// call runs a tool through the test's gate.
 func (e *configEnv) call(t *testing.T, tool string, v any) *tools.Record {
 	t.Helper()
-	raw, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e.gate.Call(t.Context(), tool, raw)
+	return toolstest.Call(t, e.gate, tool, v)
 }
 
+// mustCall runs a tool through the test's gate and fails the test if it fails.
 func (e *configEnv) mustCall(t *testing.T, tool string, v any) *tools.Record {
 	t.Helper()
-	rec := e.call(t, tool, v)
-	if rec.Err() != nil {
-		t.Fatalf("%s %v: %v", tool, v, rec.Err())
-	}
-	return rec
+	return toolstest.MustCall(t, e.gate, tool, v)
 }
 
 func (e *configEnv) configMap(t *testing.T, name string) *corev1.ConfigMap {

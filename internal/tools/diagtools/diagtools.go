@@ -17,6 +17,7 @@ import (
 	"github.com/opsagent/opsagent/internal/diagnose"
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/tools"
+	"github.com/opsagent/opsagent/internal/tools/kubetools"
 )
 
 // Tool names: part of the contract with the planner and the prompts.
@@ -164,17 +165,9 @@ func mapErr(err error) error {
 	return err
 }
 
-// namespaceFor is the namespace a call works in: the one asked for, else the
-// kubeconfig's current namespace, else "default" (as kubectl does).
-func namespaceFor(c *kube.Clients, ns string) string {
-	switch {
-	case ns != "":
-		return ns
-	case c != nil && c.Namespace != "":
-		return c.Namespace
-	}
-	return "default"
-}
+// namespaceFor is the namespace a call works in: the same rule as every
+// other tool's.
+var namespaceFor = kubetools.NamespaceFor
 
 func checkNamespace(ns string) error {
 	if ns == "" {

@@ -18,6 +18,7 @@ import (
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/testcluster"
 	"github.com/opsagent/opsagent/internal/tools"
+	"github.com/opsagent/opsagent/internal/tools/toolstest"
 )
 
 // clusterEnv is one test's namespace on the test cluster, the clients the
@@ -108,24 +109,16 @@ func wantRefused(t *testing.T, rec *tools.Record, target error, says ...string) 
 	}
 }
 
-// call runs a tool through the gate with args marshalled from v.
+// call runs a tool through the test's gate.
 func (e *clusterEnv) call(t *testing.T, tool string, v any) *tools.Record {
 	t.Helper()
-	raw, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e.gate.Call(t.Context(), tool, raw)
+	return toolstest.Call(t, e.gate, tool, v)
 }
 
-// mustCall runs a tool and fails the test if it fails.
+// mustCall runs a tool through the test's gate and fails the test if it fails.
 func (e *clusterEnv) mustCall(t *testing.T, tool string, v any) *tools.Record {
 	t.Helper()
-	rec := e.call(t, tool, v)
-	if rec.Err() != nil {
-		t.Fatalf("%s %v: %v", tool, v, rec.Err())
-	}
-	return rec
+	return toolstest.MustCall(t, e.gate, tool, v)
 }
 
 type deploySpec struct {
@@ -216,17 +209,8 @@ func (e *clusterEnv) getDeployment(t *testing.T, name string) *appsv1.Deployment
 	return d
 }
 
-// resultAs converts a record's result to T through JSON, as a model or the
-// -o json output would see it.
+// resultAs reads a record's result as the model sees it.
 func resultAs[T any](t *testing.T, rec *tools.Record) T {
 	t.Helper()
-	var out T
-	b, err := json.Marshal(rec.Result)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatalf("result %s: %v", b, err)
-	}
-	return out
+	return toolstest.ResultAs[T](t, rec)
 }

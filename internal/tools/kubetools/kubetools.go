@@ -62,7 +62,7 @@ func NamespaceFor(c *kube.Clients, ns string) string {
 	switch {
 	case ns != "":
 		return ns
-	case c.Namespace != "":
+	case c != nil && c.Namespace != "":
 		return c.Namespace
 	}
 	return "default"

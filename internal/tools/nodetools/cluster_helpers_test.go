@@ -2,7 +2,6 @@ package nodetools
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/testcluster"
 	"github.com/opsagent/opsagent/internal/tools"
+	"github.com/opsagent/opsagent/internal/tools/toolstest"
 )
 
 // testNodeTaint keeps other tests' pods off a test's own node; the pods a
@@ -177,22 +177,16 @@ func (e *nodeEnv) pods(t *testing.T, selector string) []corev1.Pod {
 	return l.Items
 }
 
+// call runs a tool through the test's gate.
 func (e *nodeEnv) call(t *testing.T, tool string, v any) *tools.Record {
 	t.Helper()
-	raw, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e.gate.Call(t.Context(), tool, raw)
+	return toolstest.Call(t, e.gate, tool, v)
 }
 
+// mustCall runs a tool through the test's gate and fails the test if it fails.
 func (e *nodeEnv) mustCall(t *testing.T, tool string, v any) *tools.Record {
 	t.Helper()
-	rec := e.call(t, tool, v)
-	if rec.Err() != nil {
-		t.Fatalf("%s %v: %v", tool, v, rec.Err())
-	}
-	return rec
+	return toolstest.MustCall(t, e.gate, tool, v)
 }
 
 // eventually polls cond until it holds or timeout passes.
@@ -211,18 +205,10 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() (b
 	}
 }
 
-// resultAs converts a record's result through JSON, as a model sees it.
+// resultAs reads a record's result as the model sees it.
 func resultAs[T any](t *testing.T, rec *tools.Record) T {
 	t.Helper()
-	var out T
-	b, err := json.Marshal(rec.Result)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatalf("result %s: %v", b, err)
-	}
-	return out
+	return toolstest.ResultAs[T](t, rec)
 }
 
 func podNames(pods []corev1.Pod) string {

@@ -14,6 +14,7 @@ import (
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/testcluster"
 	"github.com/opsagent/opsagent/internal/tools"
+	"github.com/opsagent/opsagent/internal/tools/toolstest"
 )
 
 // clusterEnv is one test's namespace on the test cluster, the clients the
@@ -55,20 +56,16 @@ func marshal(t *testing.T, v any) json.RawMessage {
 	return raw
 }
 
-// call runs a tool through the gate.
+// call runs a tool through the test's gate.
 func (e *clusterEnv) call(t *testing.T, tool string, v any) *tools.Record {
 	t.Helper()
-	return e.gate.Call(t.Context(), tool, marshal(t, v))
+	return toolstest.Call(t, e.gate, tool, v)
 }
 
-// mustCall runs a tool through the gate and fails the test if it fails.
+// mustCall runs a tool through the test's gate and fails the test if it fails.
 func (e *clusterEnv) mustCall(t *testing.T, tool string, v any) *tools.Record {
 	t.Helper()
-	rec := e.call(t, tool, v)
-	if rec.Err() != nil {
-		t.Fatalf("%s: %v", tool, rec.Err())
-	}
-	return rec
+	return toolstest.MustCall(t, e.gate, tool, v)
 }
 
 // prepare plans a call without the gate, to change the cluster between the
