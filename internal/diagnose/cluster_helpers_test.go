@@ -82,14 +82,16 @@ func (e *testEnv) waitFinding(t *testing.T, o Options, rule, name string) (Findi
 
 // waitRule waits for a finding of rule whose object name starts with prefix
 // (pods of a Deployment have generated names), with its log read if it asks
-// for one.
-func (e *testEnv) waitRule(t *testing.T, o Options, rule, prefix string) (Finding, *Report) {
+// for one, and whose text holds every settled string: a finding can appear
+// before the cluster settles (one of two pods failing yet), so a test names
+// the state it asserts on and waits for it rather than racing the kubelet.
+func (e *testEnv) waitRule(t *testing.T, o Options, rule, prefix string, settled ...string) (Finding, *Report) {
 	t.Helper()
 	var got Finding
 	rep := e.waitFor(t, o, rule+" about "+prefix, func(r *Report) bool {
 		for _, g := range r.Groups {
 			for _, f := range g.Findings {
-				if f.Rule == rule && strings.HasPrefix(f.Object.Name, prefix) && (f.logs == nil || f.Evidence.Logs != nil) {
+				if f.Rule == rule && strings.HasPrefix(f.Object.Name, prefix) && (f.logs == nil || f.Evidence.Logs != nil) && containsAll(allText(f), settled) {
 					got = f
 					return true
 				}
@@ -150,6 +152,15 @@ func mustContain(t *testing.T, what, text string, subs ...string) {
 			t.Errorf("%s does not contain %q:\n%s", what, s, text)
 		}
 	}
+}
+
+func containsAll(text string, subs []string) bool {
+	for _, s := range subs {
+		if !strings.Contains(text, s) {
+			return false
+		}
+	}
+	return true
 }
 
 func hasFix(f Finding, sub string) bool {

@@ -50,7 +50,7 @@ func TestCronJobAnalyzer(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			f, rep := e.waitRule(t, Options{Kinds: []string{"CronJob", "Job", "Pod"}}, tc.rule, "backup")
+			f, rep := e.waitRule(t, Options{Kinds: []string{"CronJob", "Job", "Pod"}}, tc.rule, "backup", tc.want...)
 			if f.Severity != tc.severity {
 				t.Errorf("severity = %s, want %s", f.Severity, tc.severity)
 			}

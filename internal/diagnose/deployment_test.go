@@ -45,7 +45,7 @@ func TestDeploymentAnalyzer(t *testing.T) {
 			e := newTestEnv(t)
 			e.createDeployment(t, tc.deploy().(*appsv1.Deployment))
 			o := Options{Kinds: []string{"Deployment", "Pod"}}
-			f, _ := e.waitRule(t, o, tc.rule, "api")
+			f, _ := e.waitRule(t, o, tc.rule, "api", tc.want...)
 			if f.Severity != tc.severity {
 				t.Errorf("severity = %s, want %s", f.Severity, tc.severity)
 			}

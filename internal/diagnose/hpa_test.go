@@ -45,7 +45,7 @@ func TestHPAAnalyzer(t *testing.T) {
 			if _, err := e.Client.AutoscalingV2().HorizontalPodAutoscalers(e.Namespace).Create(context.Background(), hpaObj(tc.target), metav1.CreateOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			f, _ := e.waitRule(t, Options{Kinds: []string{"HorizontalPodAutoscaler"}}, tc.rule, "web")
+			f, _ := e.waitRule(t, Options{Kinds: []string{"HorizontalPodAutoscaler"}}, tc.rule, "web", tc.want...)
 			if f.Severity != tc.severity {
 				t.Errorf("severity = %s, want %s", f.Severity, tc.severity)
 			}

@@ -77,7 +77,7 @@ func TestPVCAnalyzer(t *testing.T) {
 				}
 				return
 			}
-			f, _ := e.waitRule(t, o, tc.rule, "data")
+			f, _ := e.waitRule(t, o, tc.rule, "data", tc.want...)
 			if f.Severity != tc.severity {
 				t.Errorf("severity = %s, want %s", f.Severity, tc.severity)
 			}
