@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,12 +24,8 @@ import (
 	"github.com/opsagent/opsagent/internal/planner"
 	"github.com/opsagent/opsagent/internal/redact"
 	"github.com/opsagent/opsagent/internal/tools"
-	"github.com/opsagent/opsagent/internal/tools/configtools"
-	"github.com/opsagent/opsagent/internal/tools/diagtools"
-	"github.com/opsagent/opsagent/internal/tools/kubetools"
-	"github.com/opsagent/opsagent/internal/tools/nodetools"
-	"github.com/opsagent/opsagent/internal/tools/objecttools"
 	"github.com/opsagent/opsagent/internal/tools/releasetools"
+	"github.com/opsagent/opsagent/internal/toolset"
 )
 
 // Output formats of the agent command.
@@ -97,15 +92,9 @@ func NewAgentOptions(g *GlobalOptions, streams genericiooptions.IOStreams) *Agen
 		isTerminal: isTerminal,
 	}
 	o.newTools = func(c *kube.Clients) []tools.Tool {
-		return clusterTools(c, releasetools.Options{ChartRoots: o.ChartDirs})
+		return toolset.New(c, toolset.Options{Helm: releasetools.Options{ChartRoots: o.ChartDirs}})
 	}
 	return o
-}
-
-// clusterTools is the registry every request can reach. Helm and diagnose
-// tools are appended here as they land.
-func clusterTools(c *kube.Clients, helm releasetools.Options) []tools.Tool {
-	return slices.Concat(kubetools.New(c), diagtools.New(c), releasetools.New(c.Getter, c.Namespace, helm), nodetools.New(c), configtools.New(c), objecttools.New(c))
 }
 
 // addAgentCommand makes the root command run the agent on its arguments.

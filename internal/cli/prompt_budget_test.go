@@ -6,7 +6,7 @@ import (
 	"github.com/opsagent/opsagent/internal/agent"
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/tools"
-	"github.com/opsagent/opsagent/internal/tools/releasetools"
+	"github.com/opsagent/opsagent/internal/toolset"
 )
 
 // promptGoal is the budget, in estimated tokens, for what every model
@@ -14,12 +14,12 @@ import (
 // schema of every tool the agent registers.
 const promptGoal = 3000
 
-// TestPromptBudget measures the production registry (clusterTools), so a
+// TestPromptBudget measures the production registry (toolset.New), so a
 // new tool's description and schema count against the budget the day it
 // is registered.
 func TestPromptBudget(t *testing.T) {
 	t.Parallel()
-	reg := tools.NewRegistry(clusterTools(&kube.Clients{Namespace: "todo"}, releasetools.Options{})...)
+	reg := tools.NewRegistry(toolset.New(&kube.Clients{Namespace: "todo"}, toolset.Options{})...)
 	size, err := agent.MeasurePrompt(reg, agent.PromptData{Context: "minikube", Namespace: "todo"})
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,9 @@ type Policy struct {
 	// Ask shows the request and returns the user's answer. Nil means nobody
 	// can be asked (no terminal, or --non-interactive).
 	Ask func(ctx context.Context, req ApprovalRequest) (bool, error)
+	// AskedBy names who Ask reaches, for the audit log and records:
+	// "terminal" (the default), "mcp elicitation", "http approval by alice".
+	AskedBy string
 }
 
 var _ Approver = (*Policy)(nil)
@@ -59,7 +62,11 @@ func (p *Policy) Approve(ctx context.Context, req ApprovalRequest) (Approval, er
 	if err != nil {
 		return Approval{}, fmt.Errorf("asking for approval of %s: %w", req.Tool, err)
 	}
-	return Approval{Approved: ok, By: "terminal"}, nil
+	by := p.AskedBy
+	if by == "" {
+		by = "terminal"
+	}
+	return Approval{Approved: ok, By: by}, nil
 }
 
 // namespaced keeps the targets that live in a namespace (and the fail-closed
