@@ -40,6 +40,17 @@ type variant struct {
 var variants = []variant{
 	{name: "defaults", check: checkDefaults},
 	{
+		name: "monitoring",
+		sets: []string{"monitoring.serviceMonitor.enabled=true", "monitoring.prometheusRule.enabled=true", "monitoring.prometheusRule.backendMetrics=true"},
+		check: func(t *testing.T, r *rendered) {
+			for _, kind := range []string{"ServiceMonitor", "PrometheusRule"} {
+				if monitoringObject(t, r, kind) == nil {
+					t.Errorf("no %s rendered", kind)
+				}
+			}
+		},
+	},
+	{
 		name: "external database by url",
 		sets: []string{"postgresql.enabled=false", "externalDatabase.url=postgresql://todo:s3cret@db.example.com:5432/todo"},
 		check: func(t *testing.T, r *rendered) {
