@@ -10,7 +10,6 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 
-	"github.com/opsagent/opsagent/internal/redact"
 	"github.com/opsagent/opsagent/internal/tools"
 )
 
@@ -104,10 +103,7 @@ func (a *Agent) toolCall(ctx context.Context, run *Run, tc openai.ToolCall, i in
 
 	rec := a.call(ctx, name, args)
 	run.Actions = append(run.Actions, rec)
-	for _, ns := range namespacesIn(args) {
-		_ = a.cfg.Redactor.LoadNamespace(ctx, ns) // logged inside; patterns still apply
-	}
-	return a.capOutput(string(a.cfg.Redactor.RedactJSON(toolContent(rec))))
+	return ModelResult(ctx, a.cfg.Redactor, rec, args, a.cfg.MaxToolOutput).Text
 }
 
 // namespacesIn returns the namespaces a tool call's arguments name: its
@@ -167,16 +163,6 @@ func refusal(msg string) string {
 		Error string `json:"error"`
 	}{msg})
 	return string(b)
-}
-
-// capOutput truncates redacted output to MaxToolOutput bytes (on a rune
-// boundary) and says so.
-func (a *Agent) capOutput(s string) string {
-	cut := redact.Truncate(s, a.cfg.MaxToolOutput)
-	if len(cut) == len(s) {
-		return s
-	}
-	return cut + fmt.Sprintf("\n[output truncated: showed %d of %d bytes; narrow the call (namespace, selector, limit, tail) to see more]", len(cut), len(s))
 }
 
 // canonicalJSON makes equal arguments compare equal whatever their key order

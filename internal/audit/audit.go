@@ -20,6 +20,11 @@ type Entry struct {
 	Time time.Time `json:"time"`
 	// Context is the kube context the change was made in.
 	Context string `json:"context"`
+	// Via is the surface the request came through ("cli", "http", "mcp")
+	// and Caller who made it there (the Kubernetes user a token belongs to,
+	// an MCP client's name); empty Via means the CLI.
+	Via    string `json:"via,omitempty"`
+	Caller string `json:"caller,omitempty"`
 	// Phase is "started" (approved, about to run) or "done" (the outcome).
 	Phase      string          `json:"phase"`
 	Namespace  string          `json:"namespace,omitempty"`
@@ -41,6 +46,8 @@ type Log struct {
 	path      string
 	context   string
 	namespace string
+	// Via and Caller are written on every entry (see Entry).
+	Via, Caller string
 }
 
 var _ tools.AuditSink = (*Log)(nil)
@@ -56,10 +63,14 @@ func New(path, kubeContext, defaultNamespace string) *Log {
 func (l *Log) Path() string { return l.path }
 
 // Record implements tools.AuditSink.
-func (l *Log) Record(_ context.Context, e tools.AuditEntry) error {
+// ctx's InFlight, if any, learns of the entry once it is written; ctx may
+// be cancelled (an interrupted run still records its outcome).
+func (l *Log) Record(ctx context.Context, e tools.AuditEntry) error {
 	entry := Entry{
 		Time:       e.Time.UTC(),
 		Context:    l.context,
+		Via:        l.Via,
+		Caller:     l.Caller,
 		Phase:      e.Phase,
 		Namespace:  namespaceOf(e.Args, l.namespace),
 		Tool:       e.Tool,
@@ -83,7 +94,12 @@ func (l *Log) Record(_ context.Context, e tools.AuditEntry) error {
 			return fmt.Errorf("encode audit entry for %s: %w", e.Tool, err)
 		}
 	}
-	return l.append(append(line, '\n'))
+	if err := l.append(append(line, '\n')); err != nil {
+		return err
+	}
+	// Only a written "started" record means the tool runs.
+	inFlightFrom(ctx).note(e)
+	return nil
 }
 
 // Check implements tools.AuditSink: it opens the log for appending (creating

@@ -21,8 +21,7 @@ import (
 	"github.com/opsagent/opsagent/internal/agent/report"
 	"github.com/opsagent/opsagent/internal/config"
 	"github.com/opsagent/opsagent/internal/kube"
-	"github.com/opsagent/opsagent/internal/planner"
-	"github.com/opsagent/opsagent/internal/redact"
+	"github.com/opsagent/opsagent/internal/session"
 	"github.com/opsagent/opsagent/internal/tools"
 	"github.com/opsagent/opsagent/internal/tools/releasetools"
 	"github.com/opsagent/opsagent/internal/toolset"
@@ -345,36 +344,17 @@ func (o *AgentOptions) writeJSON(runs []*agent.Run) error {
 
 func (o *AgentOptions) newAgent(log *slog.Logger) (*agent.Agent, error) {
 	reg := tools.NewRegistry(o.newTools(o.clients)...)
-	ns := namespaceOrDefault(o.clients)
 	var prog agent.Progress
 	if o.progress {
 		prog = newSpinner(o.ErrOut)
 	}
-	settings := gateSettings{Yes: o.Yes, AllowDestructive: o.AllowDestructive, AllowPrivileged: o.AllowPrivileged, DryRun: o.DryRun, AuditLog: o.cfg.AuditLog}
+	settings := session.GateSettings{Yes: o.Yes, AllowDestructive: o.AllowDestructive, AllowPrivileged: o.AllowPrivileged, DryRun: o.DryRun, AuditLog: o.cfg.AuditLog}
 	if o.interactive {
 		settings.Ask = newAsker(o.In, o.ErrOut, prog).ask
 	}
-	gate := newGate(reg, o.clients, settings)
-	cfg := agent.Config{
-		Gate:        gate,
-		Planner:     planner.New(reg),
-		Prompt:      agent.PromptData{Context: o.clients.Context, Namespace: ns},
-		MaxSteps:    o.MaxSteps,
-		ToolTimeout: o.Timeout,
-		Progress:    prog,
-		Logger:      log,
-	}
-	switch {
-	case o.PlannerOnly:
-		cfg.NoModelReason = "--no-llm"
-	case !o.cfg.LLMEnabled():
-		cfg.NoModelReason = "no " + config.KeyAPIKey + " configured"
-	default:
-		red := redact.New(o.clients.Typed, log)
-		red.AddValues(o.cfg.APIKey)
-		cfg.Model, cfg.ModelName, cfg.Redactor = agent.NewChatClient(o.cfg), o.cfg.Model, red
-	}
-	return agent.New(cfg)
+	return session.NewAgent(o.clients, session.NewGate(reg, o.clients, settings), session.AgentSettings{
+		Config: o.cfg, PlannerOnly: o.PlannerOnly, MaxSteps: o.MaxSteps, ToolTimeout: o.Timeout, Progress: prog, Logger: log,
+	})
 }
 
 // exitCodeFor maps a failed run to the documented exit codes.
@@ -405,7 +385,7 @@ type asker struct {
 }
 
 func newAsker(in io.Reader, out io.Writer, progress agent.Progress) *asker {
-	return &asker{in: bufio.NewReader(in), out: out, progress: progress, mask: maskArgs}
+	return &asker{in: bufio.NewReader(in), out: out, progress: progress, mask: session.MaskArgs}
 }
 
 func (a *asker) ask(ctx context.Context, req tools.ApprovalRequest) (bool, error) {

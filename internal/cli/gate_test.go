@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opsagent/opsagent/internal/session"
 	"github.com/opsagent/opsagent/internal/tools"
 )
 
@@ -24,7 +25,7 @@ func TestApprovalPromptShowsEverythingAPersonApproves(t *testing.T) {
 		Scope:      tools.Scope{Namespace: "todo"},
 		OutOfScope: []tools.Target{{Kind: "RoleBinding", Namespace: "kube-system", Name: "ops"}},
 	}
-	got := approvalPrompt(req, maskArgs)
+	got := approvalPrompt(req, session.MaskArgs)
 	for _, want := range []string{
 		"apply_objects (write)", "arguments:", `"manifests"`, "changes:   rolebinding/ops in kube-system",
 		"privileged: rolebinding/ops", `outside this request's namespace "todo"`, "+ roleRef: cluster-admin",
@@ -38,23 +39,6 @@ func TestApprovalPromptShowsEverythingAPersonApproves(t *testing.T) {
 	}
 	if strings.ContainsRune(got, '\x1b') {
 		t.Errorf("prompt passes an escape sequence from the cluster to the terminal: %q", got)
-	}
-}
-
-func TestTerminalSafe(t *testing.T) {
-	t.Parallel()
-	tests := []struct{ in, want string }{
-		{"plain text", "plain text"},
-		{"two\nlines\tand tab", "two\nlines\tand tab"},
-		{"red\x1b[31mtext\x1b[0m", "red[31mtext[0m"},
-		{"bell\a and CR\r", "bell and CR"},
-		{"c1 \u009b control", "c1  control"},
-		{"ünïcödé → ok", "ünïcödé → ok"},
-	}
-	for _, tt := range tests {
-		if got := terminalSafe(tt.in); got != tt.want {
-			t.Errorf("terminalSafe(%q) = %q, want %q", tt.in, got, tt.want)
-		}
 	}
 }
 

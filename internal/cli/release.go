@@ -22,6 +22,8 @@ import (
 	"github.com/opsagent/opsagent/internal/config"
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/release"
+	"github.com/opsagent/opsagent/internal/session"
+	"github.com/opsagent/opsagent/internal/termsafe"
 	"github.com/opsagent/opsagent/internal/tools"
 	"github.com/opsagent/opsagent/internal/tools/releasetools"
 )
@@ -66,7 +68,7 @@ func newReleaseOptions(g *GlobalOptions, streams genericiooptions.IOStreams) *re
 }
 
 func (o *releaseOptions) helmTools(c *kube.Clients) []tools.Tool {
-	return releasetools.New(c.Getter, namespaceOrDefault(c), o.helm)
+	return releasetools.New(c.Getter, session.Namespace(c), o.helm)
 }
 
 // addOutputFlag adds -o, which every release command has.
@@ -104,7 +106,7 @@ func (o *releaseOptions) timeoutSeconds() int {
 	return int(math.Ceil(o.Timeout.Seconds()))
 }
 
-// newReleaseGate builds the shared gate (newGate) over o.newTools.
+// newReleaseGate builds the shared gate (session.NewGate) over o.newTools.
 func (o *releaseOptions) newReleaseGate() (*tools.Gate, error) {
 	cfg, err := config.Load(o.getenv)
 	if err != nil {
@@ -117,15 +119,15 @@ func (o *releaseOptions) newReleaseGate() (*tools.Gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	settings := gateSettings{Yes: o.Yes, AllowDestructive: o.AllowDestructive, AllowPrivileged: o.AllowPrivileged, DryRun: o.DryRun, AuditLog: cfg.AuditLog}
+	settings := session.GateSettings{Yes: o.Yes, AllowDestructive: o.AllowDestructive, AllowPrivileged: o.AllowPrivileged, DryRun: o.DryRun, AuditLog: cfg.AuditLog}
 	if o.createNamespace {
-		settings.CreateNamespace = namespaceOrDefault(clients)
+		settings.CreateNamespace = session.Namespace(clients)
 	}
 	if !o.NonInteractive && o.isTerminal(o.In) {
 		settings.Ask = newAsker(o.In, o.ErrOut, nil).ask
 	}
 	reg := tools.NewRegistry(o.newTools(clients)...)
-	return newGate(reg, clients, settings), nil
+	return session.NewGate(reg, clients, settings), nil
 }
 
 // call runs one tool call through the gate, prints the record and returns
@@ -170,7 +172,8 @@ func printRecord(w io.Writer, rec *tools.Record) error {
 	if rec.Err() == nil && !rec.DryRun {
 		writeResult(&b, rec.Result)
 	}
-	_, err := io.WriteString(w, b.String())
+	// Release names, descriptions, notes and diffs come from the cluster.
+	_, err := io.WriteString(w, termsafe.Text(b.String()))
 	return err
 }
 
@@ -198,9 +201,9 @@ func writeResult(b *strings.Builder, result any) {
 		}
 	case *releasetools.HistoryResult:
 		tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "REVISION\tUPDATED\tSTATUS\tCHART\tAPP VERSION\tDESCRIPTION")
+		_, _ = fmt.Fprintln(tw, "REVISION\tUPDATED\tSTATUS\tCHART\tAPP VERSION\tDESCRIPTION") // into b: cannot fail
 		for _, rv := range r.Revisions {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", rv.Revision, rv.Updated.Format(time.DateTime), rv.Status, rv.Chart, rv.AppVersion, rv.Description)
+			_, _ = fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", rv.Revision, rv.Updated.Format(time.DateTime), rv.Status, rv.Chart, rv.AppVersion, rv.Description)
 		}
 		_ = tw.Flush() // writes to a strings.Builder
 	case *release.RollbackResult:
