@@ -1,22 +1,28 @@
 // Command diagnose-bench measures `opsagent diagnose -A` on a large cluster:
-// wall time, API requests and memory, against two baselines in the same run:
+// wall time, API requests and memory, against baselines in the same run:
 //
+//   - unpaged: the same diagnosis reading each kind in one LIST (what
+//     diagnose did before it paged; docs/performance.md);
 //   - per-namespace: the same analyzers, but listing every kind once per
 //     namespace (what a loop over `diagnose -n NS` costs);
 //   - per-object: what a describe-style tool does, listing pods once and then
-//     reading each pod's events and owners one request at a time.
+//     reading each pod's events and owners one request at a time;
+//   - with -cli (repeatable), opsagent binaries run as a user runs them,
+//     `diagnose -A -o json`: wall time and peak RSS, e.g. this build and the
+//     last commit's.
 //
 // It is a program, not a test: it needs a big sandbox of its own, e.g.
 //
 //	go build -o /tmp/opsagent ./cmd/opsagent
-//	/tmp/opsagent sandbox up --name bench --nodes 50 --node-pods 110
+//	/tmp/opsagent sandbox up --name bench --nodes 50 --node-pods 1100 --node-cpu 64 --node-memory 128Gi
 //	go run ./bench/diagnose -kubeconfig ~/.local/state/opsagent/sandbox/bench/kubeconfig -seed
-//	go run ./bench/diagnose -kubeconfig ~/.local/state/opsagent/sandbox/bench/kubeconfig -runs 10
+//	go run ./bench/diagnose -kubeconfig ~/.local/state/opsagent/sandbox/bench/kubeconfig -runs 10 -cli /tmp/opsagent
 //	/tmp/opsagent sandbox down --name bench --purge
 //
-// -seed creates 50 namespaces of 100 pods each (5,000), 5% of them failing
-// in varied ways through the sandbox's failure simulation, and waits until
-// the simulation has acted on them.
+// -seed creates -namespaces namespaces (default 50) of 100 pods each, 5% of
+// them failing in varied ways through the sandbox's failure simulation, and
+// waits until the simulation has acted on them: 50 is 5,000 pods, 500 is
+// 50,000 (seeding again with more namespaces adds to what is there).
 package main
 
 import (
@@ -28,8 +34,11 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"runtime"
+	"runtime/metrics"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,6 +51,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
@@ -50,7 +60,7 @@ import (
 
 // Shape of the seeded cluster.
 const (
-	namespaces      = 50
+	defaultNS       = 50
 	podsPerNS       = 100
 	webReplicas     = 10
 	brokenReplicas  = 2
@@ -63,11 +73,23 @@ func main() {
 	kubeconfig := flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig of the benchmark sandbox")
 	seed := flag.Bool("seed", false, "create the 5,000-pod workload first")
 	cleanup := flag.Bool("cleanup", false, "delete the benchmark namespaces and exit")
+	nsCount := flag.Int("namespaces", defaultNS, "namespaces to seed, 100 pods each (50: 5,000 pods; 500: 50,000)")
 	runs := flag.Int("runs", 5, "measured runs of each approach (0: only seed or clean up)")
 	naive := flag.Bool("naive", true, "also run the per-object baseline (thousands of requests)")
+	perNS := flag.Bool("per-namespace", true, "also run the per-namespace baseline (about 19 requests per namespace)")
+	full := flag.Bool("full", true, "also run diagnose with log reads and over JSON (false: only the API cost, paged and unpaged)")
 	logConcurrency := flag.Int("log-concurrency", 0, "log reads at once (default: diagnose's, 8)")
+	var clis []string
+	flag.Func("cli", "an opsagent binary to run as `diagnose -A -o json` for wall time and peak RSS (repeat: e.g. this build and a baseline build)", func(v string) error {
+		clis = append(clis, v)
+		return nil
+	})
 	flag.Parse()
-	if err := run(*kubeconfig, *seed, *cleanup, *runs, *naive, *logConcurrency); err != nil {
+	if err := run(*kubeconfig, *seed, *nsCount, *cleanup, *runs, *naive, *perNS, *full, *logConcurrency); err != nil {
+		fmt.Fprintln(os.Stderr, "error:", err)
+		os.Exit(1)
+	}
+	if err := runCLIs(*kubeconfig, clis, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
@@ -135,7 +157,7 @@ type rtFunc func(*http.Request) (*http.Response, error)
 
 func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-func run(kubeconfig string, seed, cleanup bool, runs int, naive bool, logConcurrency int) error {
+func run(kubeconfig string, seed bool, namespaces int, cleanup bool, runs int, naive, perNS, full bool, logConcurrency int) error {
 	if kubeconfig == "" {
 		return errors.New("give -kubeconfig (the benchmark sandbox's)")
 	}
@@ -154,14 +176,14 @@ func run(kubeconfig string, seed, cleanup bool, runs int, naive bool, logConcurr
 		return deleteNamespaces(ctx, client)
 	}
 	if seed {
-		if err := seedCluster(ctx, client); err != nil {
+		if err := seedCluster(ctx, client, namespaces); err != nil {
 			return err
 		}
 	}
 	if runs <= 0 {
 		return nil
 	}
-	pods, err := client.CoreV1().Pods("").List(ctx, metav1.ListOptions{ResourceVersion: "0"})
+	pods, err := countPods(ctx, client, "")
 	if err != nil {
 		return err
 	}
@@ -169,7 +191,7 @@ func run(kubeconfig string, seed, cleanup bool, runs int, naive bool, logConcurr
 	if err != nil {
 		return err
 	}
-	fmt.Printf("cluster: %d nodes, %d pods; %d CPUs for this process (GOMAXPROCS %d)\n\n", len(nodes.Items), len(pods.Items), runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	fmt.Printf("cluster: %d nodes, %d pods; %d CPUs for this process (GOMAXPROCS %d)\n\n", len(nodes.Items), pods, runtime.NumCPU(), runtime.GOMAXPROCS(0))
 
 	var c counter
 	// A new Diagnoser per run, as each CLI invocation has: a client-side
@@ -190,38 +212,56 @@ func run(kubeconfig string, seed, cleanup bool, runs int, naive bool, logConcurr
 	}
 	all := diagnose.Options{AllNamespaces: true, Logs: diagnose.LogOptions{Concurrency: logConcurrency}}
 
-	fmt.Println("diagnose -A (lists once per kind, protobuf, logs of up to 30 failing containers):")
-	best, err := measure(runs, &c, fresh(all))
-	if err != nil {
-		return err
+	if full {
+		fmt.Println("diagnose -A (lists once per kind, protobuf, logs of up to 30 failing containers):")
+		best, err := measure(runs, &c, fresh(all))
+		if err != nil {
+			return err
+		}
+		fmt.Printf("  findings: %d critical, %d warning in %d groups; %d pods checked\n\n", best.Summary.Critical, best.Summary.Warning, best.Summary.Groups, best.Summary.Checked["Pod"])
 	}
-	fmt.Printf("  findings: %d critical, %d warning in %d groups; %d pods checked\n\n", best.Summary.Critical, best.Summary.Warning, best.Summary.Groups, best.Summary.Checked["Pod"])
-
 	fmt.Println("diagnose -A without log reads (the API cost alone):")
 	noLogs := all
 	noLogs.Logs.Disabled = true
-	if _, err := measure(runs, &c, fresh(noLogs)); err != nil {
+	rep, err := measure(runs, &c, fresh(noLogs))
+	if err != nil {
+		return err
+	}
+	fmt.Printf("  findings: %d critical, %d warning in %d groups; %d pods checked\n", rep.Summary.Critical, rep.Summary.Warning, rep.Summary.Groups, rep.Summary.Checked["Pod"])
+
+	fmt.Println("\nbaseline unpaged: the same, each kind in one LIST (as before paging; objects still slimmed):")
+	unpaged := noLogs
+	unpaged.PageSize = -1
+	if _, err := measure(runs, &c, fresh(unpaged)); err != nil {
 		return err
 	}
 
-	fmt.Println("\nsame, JSON instead of protobuf:")
-	jsonCfg := c.wrap(cfg)
-	jsonCfg.QPS, jsonCfg.Burst = diagnoseQPS(cfg)
-	// client-go's typed clients ask for protobuf by default; force JSON.
-	jsonCfg.ContentType, jsonCfg.AcceptContentTypes = "application/json", "application/json"
-	if _, err := measure(runs, &c, func() (*diagnose.Report, error) {
-		jc, err := kubernetes.NewForConfig(jsonCfg)
-		if err != nil {
-			return nil, err
+	if full {
+		fmt.Println("\nsame, JSON instead of protobuf:")
+		jsonCfg := c.wrap(cfg)
+		jsonCfg.QPS, jsonCfg.Burst = diagnoseQPS(cfg)
+		// client-go's typed clients ask for protobuf by default; force JSON.
+		jsonCfg.ContentType, jsonCfg.AcceptContentTypes = "application/json", "application/json"
+		if _, err := measure(runs, &c, func() (*diagnose.Report, error) {
+			jc, err := kubernetes.NewForConfig(jsonCfg)
+			if err != nil {
+				return nil, err
+			}
+			mc, err := metadata.NewForConfig(jsonCfg)
+			if err != nil {
+				return nil, err
+			}
+			return diagnose.NewForClient(jc, mc, "bench-json").Diagnose(ctx, noLogs)
+		}); err != nil {
+			return err
 		}
-		return diagnose.NewForClient(jc, "bench-json").Diagnose(ctx, noLogs)
-	}); err != nil {
-		return err
 	}
 
-	fmt.Println("\nbaseline per-namespace: the same analyzers once per namespace:")
-	if _, err := measure(max(1, runs/2), &c, func() (*diagnose.Report, error) { return perNamespace(ctx, client, d) }); err != nil {
-		return err
+	if perNS {
+		fmt.Println("\nbaseline per-namespace: the same analyzers once per namespace:")
+		if _, err := measure(max(1, runs/2), &c, func() (*diagnose.Report, error) { return perNamespace(ctx, client, d) }); err != nil {
+			return err
+		}
 	}
 
 	if naive {
@@ -234,6 +274,63 @@ func run(kubeconfig string, seed, cleanup bool, runs int, naive bool, logConcurr
 		if _, err := measure(1, &c, func() (*diagnose.Report, error) { return nil, perObject(ctx, nclient) }); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// runCLIs runs each binary as a user would, `diagnose -A -o json`, runs
+// times after a warm-up, and prints the median wall time and the largest
+// peak RSS. Exit code 4 (problems found) is the expected one.
+//
+// Peak RSS comes from GNU time (`/usr/bin/time -f %M`), not from this
+// process's rusage of the child: Linux starts a forked child's maximum RSS
+// at its parent's RSS, so a child of this benchmark (hundreds of MiB after
+// the in-process runs) would report the benchmark's size, not its own.
+func runCLIs(kubeconfig string, clis []string, runs int) error {
+	gnuTime, err := exec.LookPath("/usr/bin/time")
+	if err != nil && len(clis) > 0 {
+		fmt.Println("\n(no /usr/bin/time: peak RSS not measured; apt-get install time)")
+	}
+	for _, bin := range clis {
+		fmt.Printf("\nCLI %s diagnose -A -o json:\n", bin)
+		var times []time.Duration
+		var rssKiB int64
+		for i := range runs + 1 {
+			argv := []string{bin, "diagnose", "-A", "-o", "json", "--kubeconfig", kubeconfig}
+			rssFile := ""
+			if gnuTime != "" {
+				f, err := os.CreateTemp("", "diagnose-bench-rss-")
+				if err != nil {
+					return err
+				}
+				_ = f.Close()
+				rssFile = f.Name()
+				argv = append([]string{gnuTime, "-f", "%M", "-o", rssFile}, argv...)
+			}
+			cmd := exec.Command(argv[0], argv[1:]...)
+			start := time.Now()
+			err := cmd.Run()
+			took := time.Since(start)
+			if ee := (*exec.ExitError)(nil); err != nil && (!errors.As(err, &ee) || ee.ExitCode() != 4) {
+				return fmt.Errorf("%s: %w", bin, err)
+			}
+			if rssFile != "" {
+				if b, err := os.ReadFile(rssFile); err == nil {
+					// GNU time writes "Command exited with non-zero status 4" first.
+					lines := strings.Fields(string(b))
+					if n, err := strconv.ParseInt(lines[len(lines)-1], 10, 64); err == nil && i > 0 {
+						rssKiB = max(rssKiB, n)
+					}
+				}
+				_ = os.Remove(rssFile)
+			}
+			if i == 0 {
+				continue // warm-up: page cache, connections
+			}
+			times = append(times, took)
+		}
+		slices.Sort(times)
+		fmt.Printf("  wall: median %s, best %s over %d runs; peak RSS %.0f MiB\n", times[len(times)/2].Round(time.Millisecond), times[0].Round(time.Millisecond), runs, float64(rssKiB)/1024)
 	}
 	return nil
 }
@@ -254,18 +351,22 @@ func measure(runs int, c *counter, f func() (*diagnose.Report, error)) (*diagnos
 		lists, logs int64
 		api, read   int64
 		alloc, heap uint64
+		peak        uint64
 	)
 	for range runs {
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		c.reset()
+		stop := samplePeakHeap()
 		start := time.Now()
 		r, err := f()
 		if err != nil {
+			stop()
 			return nil, err
 		}
 		times = append(times, time.Since(start))
+		peak = max(peak, stop())
 		runtime.ReadMemStats(&after)
 		rep, lists, logs, api, read = r, c.lists.Load(), c.logs.Load(), c.api(), c.bytes.Load()
 		alloc = max(alloc, after.TotalAlloc-before.TotalAlloc)
@@ -274,8 +375,40 @@ func measure(runs int, c *counter, f func() (*diagnose.Report, error)) (*diagnos
 	slices.SortFunc(times, func(a, b time.Duration) int { return cmp.Compare(a, b) })
 	fmt.Printf("  wall: median %s, best %s over %d runs\n", times[len(times)/2].Round(time.Millisecond), times[0].Round(time.Millisecond), runs)
 	fmt.Printf("  API requests per run: %d (%d lists, %d other), log reads: %d; %.1f MiB received\n", api, lists, api-lists, logs, float64(read)/(1<<20))
-	fmt.Printf("  memory per run: %.0f MiB allocated, %.0f MiB heap in use at the end\n", float64(alloc)/(1<<20), float64(heap)/(1<<20))
+	fmt.Printf("  memory per run: %.0f MiB allocated, %.0f MiB peak heap, %.0f MiB heap in use at the end\n", float64(alloc)/(1<<20), float64(peak)/(1<<20), float64(heap)/(1<<20))
 	return rep, nil
+}
+
+// samplePeakHeap samples the live heap objects every 2 ms until the
+// returned function is called, which returns the largest value seen.
+// runtime/metrics reads do not stop the world, so sampling costs the run
+// little.
+func samplePeakHeap() func() uint64 {
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	var peak atomic.Uint64
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(2 * time.Millisecond)
+		defer t.Stop()
+		for {
+			metrics.Read(sample)
+			if v := sample[0].Value.Uint64(); v > peak.Load() {
+				peak.Store(v)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		<-stopped
+		return peak.Load()
+	}
 }
 
 // perNamespace is the per-namespace baseline: list the namespaces, then run
@@ -329,10 +462,29 @@ func perObject(ctx context.Context, client kubernetes.Interface) error {
 	return nil
 }
 
+// countPods counts the pods matching selector a page at a time: one
+// unpaged LIST of 50,000 pods can outlast the API server's request timeout
+// on a busy machine.
+func countPods(ctx context.Context, c kubernetes.Interface, selector string) (int, error) {
+	n := 0
+	opts := metav1.ListOptions{LabelSelector: selector, Limit: 1000}
+	for {
+		l, err := c.CoreV1().Pods("").List(ctx, opts)
+		if err != nil {
+			return n, err
+		}
+		n += len(l.Items)
+		if l.Continue == "" {
+			return n, nil
+		}
+		opts.Continue = l.Continue
+	}
+}
+
 // failures rotate over the namespaces so that every kind of failure occurs.
 var failures = []string{"CrashLoopBackOff", "OOMKilled", "ImagePullBackOff", "Unready", "Error", "unschedulable", "missing-secret"}
 
-func seedCluster(ctx context.Context, c kubernetes.Interface) error {
+func seedCluster(ctx context.Context, c kubernetes.Interface, namespaces int) error {
 	start := time.Now()
 	sem := make(chan struct{}, 64)
 	var wg sync.WaitGroup
@@ -404,7 +556,7 @@ func seedCluster(ctx context.Context, c kubernetes.Interface) error {
 	}
 	fmt.Printf("seeded %d namespaces in %s; waiting for the simulation\n", namespaces, time.Since(start).Round(time.Second))
 	for {
-		pods, err := c.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: "bench"})
+		pods, err := c.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: "bench", ResourceVersion: "0"})
 		if err != nil {
 			return err
 		}

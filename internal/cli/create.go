@@ -239,7 +239,7 @@ func readFileValue(spec string) (key string, data []byte, err error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("--from-file %s: %w", key, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only: a close error loses nothing
 	st, err := f.Stat()
 	if err != nil {
 		return "", nil, fmt.Errorf("--from-file %s: %w", key, err)

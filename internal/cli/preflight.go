@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -130,24 +132,29 @@ func (o *PreflightOptions) Run(ctx context.Context) error {
 // printPreflight prints one line per check, then the fixes of failed ones.
 func printPreflight(o *PreflightOptions, rep preflight.Report) error {
 	tw := tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "CHECK\tSTATUS\tDETAIL")
+	// The tabwriter buffers the table; a failed write fails again at Flush.
+	_, _ = fmt.Fprintln(tw, "CHECK\tSTATUS\tDETAIL")
 	for _, c := range rep.Checks {
 		status := "ok"
 		if !c.OK {
 			status = "FAIL"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, status, c.Detail)
+		_, _ = fmt.Fprintf(tw, "%s\t%s\t%s\n", c.Name, status, c.Detail)
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
+	var fixes strings.Builder
 	for _, c := range rep.Checks {
 		if !c.OK {
-			fmt.Fprintf(o.Out, "\nfix %s: %s\n", c.Name, c.Fix)
+			fmt.Fprintf(&fixes, "\nfix %s: %s\n", c.Name, c.Fix)
 		}
 	}
 	if rep.Passed {
-		fmt.Fprintln(o.Out, "\nAll checks passed.")
+		fixes.WriteString("\nAll checks passed.\n")
+	}
+	if _, err := io.WriteString(o.Out, fixes.String()); err != nil {
+		return fmt.Errorf("write report: %w", err)
 	}
 	return nil
 }

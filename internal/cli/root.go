@@ -4,14 +4,11 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -103,18 +100,21 @@ onto the same tools. Every change is previewed and needs approval.`,
 		NewCmdPreflight(g, streams),
 		NewCmdEval(g, streams),
 		NewCmdCreate(g, streams),
+		NewCmdMCP(g, streams),
+		NewCmdTop(g, streams), NewCmdRecommend(g, streams),
+		NewCmdServe(g, streams),
+		NewCmdVersion(streams),
 	)
 	return cmd
 }
 
 // Execute runs the CLI and returns the process exit code.
+// Interrupts (Ctrl-C, SIGTERM, SIGHUP) follow runCommand's rules.
 func Execute() int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	streams := genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
 	cmd := NewRootCmd(streams)
-	err := cmd.ExecuteContext(ctx)
-	return exitCode(err, streams.ErrOut)
+	adaptToInvocationName(cmd, os.Args) // kubectl-opsagent, kubectl_complete-opsagent
+	return runCommand(cmd, streams.ErrOut, os.Exit)
 }
 
 func exitCode(err error, errOut io.Writer) int {
@@ -124,11 +124,11 @@ func exitCode(err error, errOut io.Writer) int {
 	var ee *ExitError
 	if errors.As(err, &ee) {
 		if !ee.Silent && ee.Err != nil {
-			fmt.Fprintln(errOut, "error:", ee.Err)
+			_, _ = fmt.Fprintln(errOut, "error:", ee.Err) // stderr is the last resort: nowhere to report its failure
 		}
 		return ee.Code
 	}
-	fmt.Fprintln(errOut, "error:", err)
+	_, _ = fmt.Fprintln(errOut, "error:", err) // as above
 	return ExitFailed
 }
 

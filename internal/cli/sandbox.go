@@ -40,8 +40,9 @@ MemoryPressure, DiskPressure or PIDPressure.`,
 
 // SandboxUpOptions are the flags of `sandbox up`.
 type SandboxUpOptions struct {
-	Config sandbox.Config
-	Output string
+	Config   sandbox.Config
+	Output   string
+	Binaries sandboxBinaries
 	genericiooptions.IOStreams
 }
 
@@ -70,6 +71,7 @@ func newCmdSandboxUp(streams genericiooptions.IOStreams) *cobra.Command {
 	f.IntVar(&o.Config.Ports.APIServer, "api-port", 0, "kube-apiserver port (0 picks a free one)")
 	f.StringVar(&o.Config.BinDir, "bin-dir", "", "folder with the control-plane binaries (default "+sandbox.DefaultBinDir()+")")
 	f.DurationVar(&o.Config.Timeout, "timeout", 2*time.Minute, "how long to wait for the cluster to be ready")
+	o.Binaries.addFlags(f)
 	f.StringVarP(&o.Output, "output", "o", "", "output format: '' (text) or json")
 	return cmd
 }
@@ -88,22 +90,25 @@ func (o *SandboxUpOptions) Validate() error {
 // Run starts the sandbox.
 func (o *SandboxUpOptions) Run(ctx context.Context) error {
 	o.Config.Progress = o.ErrOut
+	if err := o.Binaries.install(ctx, o.Config.BinDir, o.ErrOut); err != nil {
+		return err
+	}
 	st, err := sandbox.Up(ctx, o.Config)
 	if err != nil {
 		code := ExitFailed
 		if errors.Is(err, sandbox.ErrAlreadyRunning) || errors.Is(err, sandbox.ErrPortInUse) || errors.Is(err, sandbox.ErrMissingBinary) {
 			code = ExitBadInput
 		}
-		return &ExitError{Code: code, Err: fmt.Errorf("sandbox up: %w", err)}
+		return &ExitError{Code: code, Err: fmt.Errorf("sandbox up: %w", withBinariesHint(err))}
 	}
 	if o.Output == "json" {
 		return writeJSON(o.Out, st)
 	}
-	fmt.Fprintf(o.Out, "sandbox %q is ready in %s: %d node(s), API at %s\n", st.Name, st.ReadyAfter, len(st.Nodes), st.Server)
-	fmt.Fprintf(o.Out, "kubeconfig: %s (context %s)\n\n", st.Kubeconfig, st.Context)
-	fmt.Fprintf(o.Out, "Use it:\n  export KUBECONFIG=%s\n  opsagent \"list pods\"\n  opsagent sandbox status%s\n  opsagent sandbox down%s\n",
+	_, err = fmt.Fprintf(o.Out, "sandbox %q is ready in %s: %d node(s), API at %s\nkubeconfig: %s (context %s)\n\n"+
+		"Use it:\n  export KUBECONFIG=%s\n  opsagent \"list pods\"\n  opsagent sandbox status%s\n  opsagent sandbox down%s\n",
+		st.Name, st.ReadyAfter, len(st.Nodes), st.Server, st.Kubeconfig, st.Context,
 		st.Kubeconfig, nameFlag(st.Name), nameFlag(st.Name))
-	return nil
+	return err
 }
 
 func nameFlag(name string) string {
@@ -128,8 +133,8 @@ func newCmdSandboxDown(streams genericiooptions.IOStreams) *cobra.Command {
 				}
 				return &ExitError{Code: ExitFailed, Err: fmt.Errorf("sandbox down: %w", err)}
 			}
-			fmt.Fprintf(streams.Out, "sandbox %q stopped%s\n", name, map[bool]string{true: " and its data deleted", false: ""}[purge])
-			return nil
+			_, err := fmt.Fprintf(streams.Out, "sandbox %q stopped%s\n", name, map[bool]string{true: " and its data deleted", false: ""}[purge])
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", sandbox.DefaultName, "sandbox name")
@@ -159,8 +164,8 @@ func newCmdSandboxStatus(streams genericiooptions.IOStreams) *cobra.Command {
 				if err := writeJSON(streams.Out, r); err != nil {
 					return err
 				}
-			} else {
-				printSandboxReport(streams, r)
+			} else if err := printSandboxReport(streams, r); err != nil {
+				return err
 			}
 			if !r.Healthy {
 				return &ExitError{Code: ExitFailed, Silent: true}
@@ -173,10 +178,13 @@ func newCmdSandboxStatus(streams genericiooptions.IOStreams) *cobra.Command {
 	return cmd
 }
 
-func printSandboxReport(streams genericiooptions.IOStreams, r *sandbox.Report) {
-	fmt.Fprintf(streams.Out, "sandbox %q  API %s  up since %s\n", r.Name, r.Server, r.StartedAt.Format(time.RFC3339))
+// printSandboxReport writes the report as a table. Every line goes through the
+// tabwriter, which buffers the table until Flush; a failed write (a closed
+// pipe) fails again there, so Flush's error is the one to return.
+func printSandboxReport(streams genericiooptions.IOStreams, r *sandbox.Report) error {
 	tw := tabwriter.NewWriter(streams.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "COMPONENT\tPID\tSTATE\tDETAIL")
+	_, _ = fmt.Fprintf(tw, "sandbox %q  API %s  up since %s\n", r.Name, r.Server, r.StartedAt.Format(time.RFC3339))
+	_, _ = fmt.Fprintln(tw, "COMPONENT\tPID\tSTATE\tDETAIL")
 	for _, c := range r.Components {
 		state := "healthy"
 		switch {
@@ -189,17 +197,17 @@ func printSandboxReport(streams genericiooptions.IOStreams, r *sandbox.Report) {
 		if !c.Healthy {
 			detail += " (log: " + c.Log + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", c.Name, c.PID, state, detail)
+		_, _ = fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", c.Name, c.PID, state, detail)
 	}
 	for _, n := range r.Nodes {
 		state := "Ready"
 		if !n.Ready {
 			state = "NotReady"
 		}
-		fmt.Fprintf(tw, "node/%s\t-\t%s\t\n", n.Name, state)
+		_, _ = fmt.Fprintf(tw, "node/%s\t-\t%s\t\n", n.Name, state)
 	}
-	_ = tw.Flush()
-	fmt.Fprintf(streams.Out, "kubeconfig: %s\n", r.Kubeconfig)
+	_, _ = fmt.Fprintf(tw, "kubeconfig: %s\n", r.Kubeconfig)
+	return tw.Flush()
 }
 
 func newCmdSandboxKubeconfig(streams genericiooptions.IOStreams) *cobra.Command {
@@ -218,8 +226,8 @@ func newCmdSandboxKubeconfig(streams genericiooptions.IOStreams) *cobra.Command 
 				return &ExitError{Code: ExitFailed, Err: fmt.Errorf("sandbox %q has no kubeconfig at %s; start it with `opsagent sandbox up%s`", name, path, nameFlag(name))}
 			}
 			if pathOnly {
-				fmt.Fprintln(streams.Out, path)
-				return nil
+				_, err := fmt.Fprintln(streams.Out, path)
+				return err
 			}
 			_, err = streams.Out.Write(data)
 			return err

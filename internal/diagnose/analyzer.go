@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/opsagent/opsagent/internal/resolve"
 )
 
 // Analyzer checks the objects of one kind in a snapshot. It does no I/O.
@@ -52,22 +54,21 @@ func Kinds() []string {
 	return out
 }
 
-// kindAliases maps what people type onto analyzer kinds (kubectl's plural and
-// short names, lower case).
-var kindAliases = map[string]string{
-	"pod": "Pod", "pods": "Pod", "po": "Pod",
-	"deployment": "Deployment", "deployments": "Deployment", "deploy": "Deployment",
-	"replicaset": "ReplicaSet", "replicasets": "ReplicaSet", "rs": "ReplicaSet",
-	"statefulset": "StatefulSet", "statefulsets": "StatefulSet", "sts": "StatefulSet",
-	"daemonset": "DaemonSet", "daemonsets": "DaemonSet", "ds": "DaemonSet",
-	"job": "Job", "jobs": "Job",
-	"cronjob": "CronJob", "cronjobs": "CronJob", "cj": "CronJob",
-	"service": "Service", "services": "Service", "svc": "Service",
-	"ingress": "Ingress", "ingresses": "Ingress", "ing": "Ingress",
-	"persistentvolumeclaim": "PersistentVolumeClaim", "persistentvolumeclaims": "PersistentVolumeClaim", "pvc": "PersistentVolumeClaim", "pvcs": "PersistentVolumeClaim",
-	"node": "Node", "nodes": "Node", "no": "Node",
-	"horizontalpodautoscaler": "HorizontalPodAutoscaler", "horizontalpodautoscalers": "HorizontalPodAutoscaler", "hpa": "HorizontalPodAutoscaler", "hpas": "HorizontalPodAutoscaler",
-	"helmrelease": "HelmRelease", "helmreleases": "HelmRelease", "helm": "HelmRelease", "release": "HelmRelease", "releases": "HelmRelease",
+// helmReleaseWords name the HelmRelease analyzer's kind. A Helm release is
+// not an API kind, so the shared kind table (internal/resolve) does not
+// hold it.
+var helmReleaseWords = []string{"helmrelease", "helmreleases", "helm", "release", "releases"}
+
+// canonicalKind maps what people type ("deploy", "pods", "svc", "helm")
+// onto an API kind through the shared kind table, or returns it unchanged.
+func canonicalKind(word string) string {
+	if k, ok := resolve.LookupKind(word); ok {
+		return k.Kind
+	}
+	if slices.Contains(helmReleaseWords, strings.ToLower(strings.TrimSpace(word))) {
+		return "HelmRelease"
+	}
+	return word
 }
 
 // ParseKinds turns kind names as people type them ("Pod,svc", "deployments")
@@ -81,8 +82,8 @@ func ParseKinds(names []string) ([]string, error) {
 			if part == "" {
 				continue
 			}
-			k, ok := kindAliases[part]
-			if !ok {
+			k := canonicalKind(part)
+			if !slices.Contains(Kinds(), k) {
 				return nil, fmt.Errorf("unknown kind %q: diagnose checks %s", part, strings.Join(Kinds(), ", "))
 			}
 			want[k] = true

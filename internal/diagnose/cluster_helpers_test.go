@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
 
 	"github.com/opsagent/opsagent/internal/testcluster"
 )
@@ -247,8 +248,8 @@ func (e *testEnv) waitDeploymentAvailable(t *testing.T, name string) {
 	deadline := time.Now().Add(waitTimeout)
 	for {
 		d, err := e.Client.AppsV1().Deployments(e.Namespace).Get(context.Background(), name, metav1.GetOptions{})
-		if err == nil && d.Status.ObservedGeneration == d.Generation && d.Status.AvailableReplicas == ptrOr(d.Spec.Replicas, 1) &&
-			d.Status.UpdatedReplicas == ptrOr(d.Spec.Replicas, 1) && d.Status.Replicas == ptrOr(d.Spec.Replicas, 1) {
+		if err == nil && d.Status.ObservedGeneration == d.Generation && d.Status.AvailableReplicas == ptr.Deref(d.Spec.Replicas, 1) &&
+			d.Status.UpdatedReplicas == ptr.Deref(d.Spec.Replicas, 1) && d.Status.Replicas == ptr.Deref(d.Spec.Replicas, 1) {
 			return
 		}
 		if time.Now().After(deadline) {

@@ -44,7 +44,7 @@ func checkCronJob(s *Snapshot, cj *batchv1.CronJob) []Finding {
 			f.Evidence.Status = append(f.Evidence.Status, "last scheduled: "+t.UTC().Format("2006-01-02 15:04:05Z"))
 		}
 		f.Cause = "spec.suspend is true, so the CronJob controller starts no new runs until it is resumed. That is right for a planned pause and a problem if it was forgotten."
-		f.Fixes = []Fix{{Description: "Resume it", Command: fmt.Sprintf(`kubectl patch cronjob %s -n %s -p '{"spec":{"suspend":false}}'`, cj.Name, cj.Namespace)}}
+		f.Fixes = []Fix{{Description: "Resume it", Command: shellf(`kubectl patch cronjob %s -n %s -p '{"spec":{"suspend":false}}'`, cj.Name, cj.Namespace)}}
 		out = append(out, f)
 	}
 	// The most recent finished run decides: an old failure followed by a
@@ -71,9 +71,9 @@ func checkCronJob(s *Snapshot, cj *batchv1.CronJob) []Finding {
 	f.Evidence.Events = s.eventsOf(jref, maxEvents)
 	f.Cause = jobCause(last, lastFailed)
 	f.Fixes = []Fix{
-		{Description: "Read the failed run's log", Command: fmt.Sprintf("kubectl logs job/%s -n %s", last.Name, last.Namespace)},
+		{Description: "Read the failed run's log", Command: shellf("kubectl logs job/%s -n %s", last.Name, last.Namespace)},
 		{Description: "After fixing the cause, run it once by hand instead of waiting for the schedule",
-			Command: fmt.Sprintf("kubectl create job %s-manual -n %s --from=cronjob/%s", cj.Name, cj.Namespace, cj.Name)},
+			Command: shellf("kubectl create job %s-manual -n %s --from=cronjob/%s", cj.Name, cj.Namespace, cj.Name)},
 	}
 	return append(out, f)
 }

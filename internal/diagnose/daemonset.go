@@ -74,8 +74,8 @@ func checkDaemonSet(s *Snapshot, ds *appsv1.DaemonSet) []Finding {
 		f.Cause = "The DaemonSet controller cannot run its pod on every node; its events say why."
 	}
 	f.Fixes = []Fix{
-		{Description: "See the DaemonSet's events and pods", Command: fmt.Sprintf("kubectl describe daemonset %s -n %s", ds.Name, ds.Namespace)},
-		{Description: "After fixing the cause, restart it", Command: fmt.Sprintf("kubectl rollout restart daemonset/%s -n %s", ds.Name, ds.Namespace)},
+		{Description: "See the DaemonSet's events and pods", Command: shellf("kubectl describe daemonset %s -n %s", ds.Name, ds.Namespace)},
+		{Description: "After fixing the cause, restart it", Command: shellf("kubectl rollout restart daemonset/%s -n %s", ds.Name, ds.Namespace)},
 	}
 	return append(out, f)
 }

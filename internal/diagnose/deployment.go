@@ -83,14 +83,14 @@ func checkDeployment(s *Snapshot, d *appsv1.Deployment) (Finding, bool) {
 		f.Evidence.Status = append(f.Evidence.Status, "rollout is paused")
 	}
 	f.Evidence.Events = s.eventsOf(ref, maxEvents)
-	w := fmt.Sprintf("deployment/%s -n %s", d.Name, d.Namespace)
+	w := shellf("deployment/%s -n %s", d.Name, d.Namespace) // quoted: goes into commands as it is
 	if deadline {
 		f.Rule = RuleDeploymentProgressDeadline
 		f.Summary = fmt.Sprintf("rollout stalled (ProgressDeadlineExceeded): %d/%d replicas available", st.AvailableReplicas, desired)
 		f.Cause = fmt.Sprintf("The newest ReplicaSet made no progress for %ds (spec.progressDeadlineSeconds), so the Deployment controller gave up waiting. Its pods cannot become available; their findings say why.", progressDeadline(d))
 		f.Fixes = []Fix{
 			{Description: "Roll back to the previous revision while you fix the new one", Command: "kubectl rollout undo " + w},
-			{Description: "or ask opsagent to do it (previewed, needs approval)", Command: fmt.Sprintf("opsagent \"roll back %s in %s\"", d.Name, d.Namespace)},
+			{Description: "or ask opsagent to do it (previewed, needs approval)", Command: agentCommand(fmt.Sprintf("roll back %s in %s", d.Name, d.Namespace))},
 			{Description: "See the rollout history", Command: "kubectl rollout history " + w},
 		}
 		return f, true
@@ -108,7 +108,7 @@ func checkDeployment(s *Snapshot, d *appsv1.Deployment) (Finding, bool) {
 		f.Cause = "Its pods exist but do not become available: they are not Ready, or not for minReadySeconds."
 	}
 	f.Fixes = []Fix{{Description: "See the rollout and the pods",
-		Command: fmt.Sprintf("kubectl rollout status %s --timeout=10s; kubectl get pods -n %s -l %s", w, d.Namespace, selectorString(d.Spec.Selector.MatchLabels))}}
+		Command: "kubectl rollout status " + w + shellf(" --timeout=10s; kubectl get pods -n %s -l %s", d.Namespace, selectorString(d.Spec.Selector.MatchLabels))}}
 	if len(s.rsByOwner[d.UID]) > 1 {
 		f.Fixes = append(f.Fixes, Fix{Description: "If the latest revision broke it, roll back", Command: "kubectl rollout undo " + w})
 	}

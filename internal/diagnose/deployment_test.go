@@ -1,8 +1,9 @@
 package diagnose
 
 import (
-	appsv1 "k8s.io/api/apps/v1"
 	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
 )
 
 func TestDeploymentAnalyzer(t *testing.T) {

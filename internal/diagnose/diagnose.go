@@ -12,9 +12,11 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 
 	"github.com/opsagent/opsagent/internal/kube"
+	"github.com/opsagent/opsagent/internal/resolve"
 )
 
 // Time thresholds. A condition that only means something once it has lasted
@@ -46,7 +48,10 @@ var ErrInvalidOptions = errors.New("invalid diagnose options")
 
 // Diagnoser diagnoses one cluster.
 type Diagnoser struct {
-	client  kubernetes.Interface
+	client kubernetes.Interface
+	// meta lists objects whose names and labels are all diagnose needs
+	// (Helm release records); nil only in tests that never list.
+	meta    metadata.Interface
 	context string
 }
 
@@ -63,16 +68,25 @@ func NewForConfig(cfg *rest.Config, contextName string) (*Diagnoser, error) {
 	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	cfg.QPS = max(cfg.QPS, minQPS)
 	cfg.Burst = max(cfg.Burst, minBurst)
-	client, err := kubernetes.NewForConfig(cfg)
+	// One HTTP client (one connection pool) for both clients.
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("build diagnose HTTP client: %w", err)
+	}
+	client, err := kubernetes.NewForConfigAndClient(cfg, hc)
 	if err != nil {
 		return nil, fmt.Errorf("build diagnose client: %w", err)
 	}
-	return &Diagnoser{client: client, context: contextName}, nil
+	meta, err := metadata.NewForConfigAndClient(cfg, hc)
+	if err != nil {
+		return nil, fmt.Errorf("build diagnose metadata client: %w", err)
+	}
+	return &Diagnoser{client: client, meta: meta, context: contextName}, nil
 }
 
-// NewForClient returns a Diagnoser using client as it is.
-func NewForClient(client kubernetes.Interface, contextName string) *Diagnoser {
-	return &Diagnoser{client: client, context: contextName}
+// NewForClient returns a Diagnoser using client and meta as they are.
+func NewForClient(client kubernetes.Interface, meta metadata.Interface, contextName string) *Diagnoser {
+	return &Diagnoser{client: client, meta: meta, context: contextName}
 }
 
 // Options select what a diagnosis looks at.
@@ -96,6 +110,10 @@ type Options struct {
 	Logs LogOptions
 	// Now is the time the diagnosis is made at (tests); zero is time.Now.
 	Now time.Time
+	// PageSize is how many objects one LIST request returns; 0 is
+	// DefaultPageSize. A negative value reads each kind in one unpaged LIST
+	// (bench/diagnose's baseline).
+	PageSize int64
 }
 
 // LogOptions bound the log reads of a diagnosis.
@@ -134,6 +152,7 @@ type plan struct {
 
 func (o Options) plan() (plan, error) {
 	var p plan
+	p.scope.pageSize = o.PageSize
 	if !o.AllNamespaces {
 		if o.Namespace == "" {
 			return p, fmt.Errorf("%w: a namespace is required unless all namespaces are checked", ErrInvalidOptions)
@@ -182,7 +201,7 @@ func (d *Diagnoser) Diagnose(ctx context.Context, o Options) (*Report, error) {
 	if now.IsZero() {
 		now = start
 	}
-	s, failures, err := collect(ctx, d.client, p.scope, p.need, now)
+	s, failures, err := collect(ctx, d, p.scope, p.need, now)
 	if err != nil {
 		return nil, err
 	}
@@ -350,8 +369,7 @@ func filterGroups(groups []Group, name string) []Group {
 }
 
 func nameMatches(query, name string) bool {
-	return name == query || strings.HasPrefix(name, query+"-") || strings.HasSuffix(name, "-"+query) ||
-		strings.Contains(name, "-"+query+"-")
+	return name == query || resolve.Matches(query, resolve.Candidate{Name: name})
 }
 
 func (r *Report) summarize() {

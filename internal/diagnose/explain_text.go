@@ -1,12 +1,15 @@
 package diagnose
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/duration"
+
+	"github.com/opsagent/opsagent/internal/termsafe"
 )
 
 // WriteExplainText writes one explanation for people.
@@ -48,7 +51,7 @@ func writeExplain(w *printer, r *ExplainReport, o TextOptions, now time.Time) {
 				color = p.red
 			}
 		}
-		state = fmt.Sprintf("%sfailing%s (%s)", color, p.reset, plural(len(r.Findings), "problem", "problems"))
+		state = ansi(fmt.Sprintf("%sfailing%s (%s)", color, p.reset, plural(len(r.Findings), "problem", "problems")))
 	}
 	w.f("%s%s%s in namespace %s: %s\n", p.bold, r.Target.kubectlName(), p.reset, r.Target.Namespace, state)
 	if len(r.Owners) > 0 {
@@ -78,7 +81,7 @@ func writeExplain(w *printer, r *ExplainReport, o TextOptions, now time.Time) {
 				}
 				cs = append(cs, fmt.Sprintf("%s (%s) %s", name, c.Image, shortState(c.State)))
 			}
-			tw.f("  %s\t%s\t%d\t%s\t%s\t%s\n", pod.Name, pod.Ready, pod.Restarts, cmpOr(pod.Node, "-"), pod.Age, strings.Join(cs, "; "))
+			tw.f("  %s\t%s\t%d\t%s\t%s\t%s\n", pod.Name, pod.Ready, pod.Restarts, cmp.Or(pod.Node, "-"), pod.Age, strings.Join(cs, "; "))
 		}
 		_ = tw.done() // its errors reach w
 	}
@@ -99,10 +102,10 @@ func writeExplain(w *printer, r *ExplainReport, o TextOptions, now time.Time) {
 	if len(r.Config) > 0 {
 		section("Config references")
 		for _, c := range r.Config {
-			status := c.Status
+			status := ansi(termsafe.Line(c.Status))
 			switch {
 			case c.broken():
-				status = p.red + strings.ToUpper(c.Status) + p.reset
+				status = p.red + ansi(termsafe.Line(strings.ToUpper(c.Status))) + p.reset
 			case c.Optional && c.Status != RefFound:
 				status += " (optional)"
 			}

@@ -1,7 +1,10 @@
 package diagnose
 
 import (
+	"cmp"
+	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/opsagent/opsagent/internal/redact"
+	"github.com/opsagent/opsagent/internal/termsafe"
 )
 
 // Helm's ownership marks on the objects it manages.
@@ -42,15 +46,8 @@ func (s *Snapshot) helmRelease(ref ObjectRef) (name, ns string, ok bool) {
 		return "", "", false
 	}
 	name = info.meta.Annotations[helmReleaseNameAnnotation]
-	ns = cmpOr(info.meta.Annotations[helmReleaseNamespaceAnnotation], info.meta.Namespace)
+	ns = cmp.Or(info.meta.Annotations[helmReleaseNamespaceAnnotation], info.meta.Namespace)
 	return name, ns, name != ""
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // previousRevision finds, for a pod of a Deployment, the ReplicaSet of the
@@ -101,13 +98,52 @@ func templateImage(spec *corev1.PodSpec, container string) string {
 	return ""
 }
 
+// shellf formats a command we suggest. The format is ours; every string
+// argument is a value from the cluster and is shell-quoted, so a hostile
+// name, annotation or probe path prints as one harmless word instead of a
+// second command a person would paste (termsafe.Quote). Kubernetes names
+// need no quotes and print as they are.
+func shellf(format string, args ...any) string {
+	quoted := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case fmt.Stringer:
+			quoted[i] = termsafe.Quote(v.String())
+		default:
+			// Named string types too (corev1.ResourceName, ...).
+			if reflect.ValueOf(a).Kind() == reflect.String {
+				quoted[i] = termsafe.Quote(reflect.ValueOf(a).String())
+			} else {
+				quoted[i] = a
+			}
+		}
+	}
+	return fmt.Sprintf(format, quoted...)
+}
+
+// agentCommand suggests asking opsagent for request, quoted as one word:
+// names interpolated into a double-quoted request would still expand $(…).
+func agentCommand(request string) string { return termsafe.Command("opsagent", request) }
+
+// jsonText is v as compact JSON, for a patch argument of shellf, with
+// placeholders such as <value> left readable.
+func jsonText(v any) string {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Sprintf("<patch: %v>", err) // cannot happen: only maps of strings reach here
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
 // rollbackFixes suggests rolling a Deployment back to the revision before.
 func rollbackFixes(w ObjectRef, rev int, image string) []Fix {
 	return []Fix{
 		{Description: fmt.Sprintf("Roll back to revision %d (image %s), which ran before this rollout", rev, image),
-			Command: fmt.Sprintf("kubectl rollout undo deployment/%s -n %s --to-revision=%d", w.Name, w.Namespace, rev)},
+			Command: shellf("kubectl rollout undo deployment/%s -n %s --to-revision=%d", w.Name, w.Namespace, rev)},
 		{Description: "or ask opsagent to do it (previewed, needs approval)",
-			Command: fmt.Sprintf("opsagent \"roll back %s in %s\"", w.Name, w.Namespace)},
+			Command: agentCommand(fmt.Sprintf("roll back %s in %s", w.Name, w.Namespace))},
 	}
 }
 
@@ -116,13 +152,13 @@ func restartFix(w ObjectRef, ok bool, pod ObjectRef) Fix {
 	switch {
 	case ok && (w.Kind == "Deployment" || w.Kind == "StatefulSet" || w.Kind == "DaemonSet"):
 		return Fix{Description: "After fixing the cause, restart the workload",
-			Command: fmt.Sprintf("kubectl rollout restart %s -n %s", w.kubectlName(), w.Namespace)}
+			Command: shellf("kubectl rollout restart %s -n %s", w.kubectlName(), w.Namespace)}
 	case ok:
 		return Fix{Description: fmt.Sprintf("After fixing the cause, delete the pod; %s re-creates it", w.kubectlName()),
-			Command: fmt.Sprintf("kubectl delete pod %s -n %s", pod.Name, pod.Namespace)}
+			Command: shellf("kubectl delete pod %s -n %s", pod.Name, pod.Namespace)}
 	}
 	return Fix{Description: "After fixing the cause, re-create the pod from its manifest",
-		Command: fmt.Sprintf("kubectl delete pod %s -n %s && kubectl apply -f <pod manifest>", pod.Name, pod.Namespace)}
+		Command: shellf("kubectl delete pod %s -n %s && kubectl apply -f <pod manifest>", pod.Name, pod.Namespace)}
 }
 
 // exitCause explains a container's exit in plain words.
@@ -154,7 +190,7 @@ func exitCause(code int32, reason string, signal int32) string {
 
 // describeTermination is a status line for a terminated container state.
 func describeTermination(t *corev1.ContainerStateTerminated) string {
-	s := fmt.Sprintf("terminated: reason %s, exit code %d", cmpOr(t.Reason, "none"), t.ExitCode)
+	s := fmt.Sprintf("terminated: reason %s, exit code %d", cmp.Or(t.Reason, "none"), t.ExitCode)
 	if t.Signal != 0 {
 		s += fmt.Sprintf(", signal %d", t.Signal)
 	}

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
@@ -50,8 +51,20 @@ type helmRevision struct {
 
 func (helmAnalyzer) Analyze(s *Snapshot) Result {
 	var r Result
-	latest := map[nsName]helmRevision{}
-	all := map[nsName][]helmRevision{}
+	latest, all := s.helmReleases()
+	r.Checked = len(latest)
+	for k, rev := range latest {
+		if f, ok := checkRelease(s, k, rev, all[k]); ok {
+			r.Findings = append(r.Findings, f)
+		}
+	}
+	return r
+}
+
+// helmReleases groups the snapshot's Helm release records that are in
+// scope by release: the latest revision of each, and all of them.
+func (s *Snapshot) helmReleases() (latest map[nsName]helmRevision, all map[nsName][]helmRevision) {
+	latest, all = map[nsName]helmRevision{}, map[nsName][]helmRevision{}
 	for _, info := range s.secrets {
 		l := info.meta.Labels
 		if info.typ != helmReleaseType || l["owner"] != "helm" || l["name"] == "" || !s.inScope(&info.meta) {
@@ -68,13 +81,7 @@ func (helmAnalyzer) Analyze(s *Snapshot) Result {
 			latest[k] = rev
 		}
 	}
-	r.Checked = len(latest)
-	for k, rev := range latest {
-		if f, ok := checkRelease(s, k, rev, all[k]); ok {
-			r.Findings = append(r.Findings, f)
-		}
-	}
-	return r
+	return latest, all
 }
 
 func checkRelease(s *Snapshot, k nsName, rev helmRevision, revs []helmRevision) (Finding, bool) {
@@ -99,7 +106,7 @@ func checkRelease(s *Snapshot, k nsName, rev helmRevision, revs []helmRevision) 
 	if d, err := decodeRelease(rev.info.release); err == nil {
 		desc = trimLine(d.Info.Description)
 		if d.Chart.Metadata.Name != "" {
-			f.Evidence.Status = append(f.Evidence.Status, fmt.Sprintf("chart: %s-%s (app version %s)", d.Chart.Metadata.Name, d.Chart.Metadata.Version, cmpOr(d.Chart.Metadata.AppVersion, "unset")))
+			f.Evidence.Status = append(f.Evidence.Status, fmt.Sprintf("chart: %s-%s (app version %s)", d.Chart.Metadata.Name, d.Chart.Metadata.Version, cmp.Or(d.Chart.Metadata.AppVersion, "unset")))
 		}
 		if desc != "" {
 			f.Evidence.Status = append(f.Evidence.Status, "description: "+desc)
@@ -108,7 +115,7 @@ func checkRelease(s *Snapshot, k nsName, rev helmRevision, revs []helmRevision) 
 	if good > 0 {
 		f.Evidence.Status = append(f.Evidence.Status, fmt.Sprintf("last good revision: %d", good))
 	}
-	history := Fix{Description: "See the release history", Command: fmt.Sprintf("helm history %s -n %s", k.name, k.ns)}
+	history := Fix{Description: "See the release history", Command: shellf("helm history %s -n %s", k.name, k.ns)}
 	if failed {
 		f.Summary = fmt.Sprintf("revision %d failed", rev.version)
 		if desc != "" {
@@ -124,14 +131,14 @@ func checkRelease(s *Snapshot, k nsName, rev helmRevision, revs []helmRevision) 
 	switch {
 	case good > 0:
 		f.Fixes = []Fix{
-			{Description: fmt.Sprintf("Roll back to revision %d, the last one that deployed", good), Command: fmt.Sprintf("helm rollback %s %d -n %s", k.name, good, k.ns)},
-			{Description: "or ask opsagent to do it (previewed, needs approval)", Command: fmt.Sprintf("opsagent \"roll back release %s in %s\"", k.name, k.ns)},
+			{Description: fmt.Sprintf("Roll back to revision %d, the last one that deployed", good), Command: shellf("helm rollback %s %d -n %s", k.name, good, k.ns)},
+			{Description: "or ask opsagent to do it (previewed, needs approval)", Command: agentCommand(fmt.Sprintf("roll back release %s in %s", k.name, k.ns))},
 			history,
 		}
 	default:
 		f.Fixes = []Fix{
 			history,
-			{Description: "No revision ever deployed: uninstall and install again once the cause is fixed", Command: fmt.Sprintf("helm uninstall %s -n %s", k.name, k.ns)},
+			{Description: "No revision ever deployed: uninstall and install again once the cause is fixed", Command: shellf("helm uninstall %s -n %s", k.name, k.ns)},
 		}
 	}
 	return f, true

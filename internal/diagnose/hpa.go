@@ -51,7 +51,7 @@ func checkHPA(s *Snapshot, h *autoscalingv2.HorizontalPodAutoscaler) []Finding {
 		f.Evidence.Events = s.eventsOf(ref, maxEvents)
 		f.Cause = "The autoscaler points at a workload that does not exist (a typo, or the workload was renamed or deleted), so nothing is scaled."
 		f.Fixes = []Fix{{Description: "Point scaleTargetRef at the workload, or delete the autoscaler",
-			Command: fmt.Sprintf(`kubectl patch hpa %s -n %s --type merge -p '{"spec":{"scaleTargetRef":{"name":"<workload>"}}}'`, h.Name, h.Namespace)}}
+			Command: shellf(`kubectl patch hpa %s -n %s --type merge -p '{"spec":{"scaleTargetRef":{"name":"<workload>"}}}'`, h.Name, h.Namespace)}}
 		return []Finding{f}
 	}
 	var out []Finding
@@ -78,7 +78,7 @@ func checkHPA(s *Snapshot, h *autoscalingv2.HorizontalPodAutoscaler) []Finding {
 			f.Evidence.Status = append(f.Evidence.Status, status)
 			f.Evidence.Events = s.eventsOf(ref, maxEvents, "FailedGetScale", "FailedRescale")
 			f.Cause = "The autoscaler cannot read or update the scale of its target."
-			f.Fixes = []Fix{{Description: "See the autoscaler's events", Command: fmt.Sprintf("kubectl describe hpa %s -n %s", h.Name, h.Namespace)}}
+			f.Fixes = []Fix{{Description: "See the autoscaler's events", Command: shellf("kubectl describe hpa %s -n %s", h.Name, h.Namespace)}}
 			out = append(out, f)
 		}
 	}
@@ -103,7 +103,7 @@ func checkHPA(s *Snapshot, h *autoscalingv2.HorizontalPodAutoscaler) []Finding {
 			f.Evidence.Status = append(f.Evidence.Status, fmt.Sprintf("metric: %s utilization", res), fmt.Sprintf("containers without a %s request: %s", res, strings.Join(missing, ", ")))
 			f.Cause = fmt.Sprintf("Utilization is usage divided by the request; without a %s request it cannot be computed, so the autoscaler does not scale.", res)
 			f.Fixes = []Fix{{Description: fmt.Sprintf("Give the containers a %s request", res),
-				Command: fmt.Sprintf("kubectl set resources %s -n %s -c %s --requests=%s=%s", target, h.Namespace, missing[0], res, map[corev1.ResourceName]string{corev1.ResourceCPU: "100m", corev1.ResourceMemory: "128Mi"}[res])}}
+				Command: shellf("kubectl set resources %s -n %s -c %s --requests=%s=%s", target, h.Namespace, missing[0], res, map[corev1.ResourceName]string{corev1.ResourceCPU: "100m", corev1.ResourceMemory: "128Mi"}[res])}}
 			out = append(out, f)
 		}
 	}

@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -91,7 +92,7 @@ func checkIngress(s *Snapshot, ing *networkingv1.Ingress) []Finding {
 		}
 		for _, p := range rule.HTTP.Paths {
 			if p.Backend.Service != nil {
-				backends = append(backends, backend{fmt.Sprintf("host %q path %q", cmpOr(rule.Host, "*"), cmpOr(p.Path, "/")), p.Backend.Service})
+				backends = append(backends, backend{fmt.Sprintf("host %q path %q", cmp.Or(rule.Host, "*"), cmp.Or(p.Path, "/")), p.Backend.Service})
 			}
 		}
 	}
@@ -105,9 +106,9 @@ func checkIngress(s *Snapshot, ing *networkingv1.Ingress) []Finding {
 			if near := closestService(s, ing.Namespace, b.b.Name); near != "" {
 				f.Evidence.Status = append(f.Evidence.Status, fmt.Sprintf("a Service with a similar name exists: %s", near))
 				f.Fixes = append(f.Fixes, Fix{Description: fmt.Sprintf("Point the Ingress at Service %q", near),
-					Command: fmt.Sprintf("kubectl edit ingress %s -n %s   # set backend.service.name: %s", ing.Name, ing.Namespace, near)})
+					Command: shellf("kubectl edit ingress %s -n %s   # set backend.service.name: %s", ing.Name, ing.Namespace, near)})
 			}
-			f.Fixes = append(f.Fixes, Fix{Description: "or create the Service", Command: fmt.Sprintf("kubectl get services -n %s", ing.Namespace)})
+			f.Fixes = append(f.Fixes, Fix{Description: "or create the Service", Command: shellf("kubectl get services -n %s", ing.Namespace)})
 			out = append(out, f)
 			continue
 		}
@@ -121,7 +122,7 @@ func checkIngress(s *Snapshot, ing *networkingv1.Ingress) []Finding {
 			f.Evidence.Status = []string{fmt.Sprintf("%s → service %s port %s", b.where, b.b.Name, port), "ports of the Service: " + servicePorts(svc)}
 			f.Cause = "The Ingress routes to a Service port that the Service does not define, so the controller cannot forward the requests."
 			f.Fixes = []Fix{{Description: "Use one of the Service's ports in the Ingress backend",
-				Command: fmt.Sprintf("kubectl edit ingress %s -n %s   # backend.service.port: %s", ing.Name, ing.Namespace, servicePorts(svc))}}
+				Command: shellf("kubectl edit ingress %s -n %s   # backend.service.port: %s", ing.Name, ing.Namespace, servicePorts(svc))}}
 			out = append(out, f)
 		}
 	}
@@ -140,7 +141,7 @@ func checkIngress(s *Snapshot, ing *networkingv1.Ingress) []Finding {
 			f.Evidence.Status = []string{fmt.Sprintf("spec.tls: hosts %s → secret %s", listOrNone(tls.Hosts), tls.SecretName)}
 			f.Cause = "The controller has no certificate for these hosts, so it serves its default (self-signed) certificate and clients reject HTTPS."
 			f.Fixes = []Fix{{Description: "Create the TLS Secret from the certificate and key (or let cert-manager issue it)",
-				Command: fmt.Sprintf("kubectl create secret tls %s -n %s --cert=tls.crt --key=tls.key", tls.SecretName, ing.Namespace)}}
+				Command: shellf("kubectl create secret tls %s -n %s --cert=tls.crt --key=tls.key", tls.SecretName, ing.Namespace)}}
 			out = append(out, f)
 		case !info.keys[corev1.TLSCertKey] || !info.keys[corev1.TLSPrivateKeyKey]:
 			f := newFinding(RuleIngressTLSSecretMissing, Critical, "tls:"+tls.SecretName)
@@ -148,7 +149,7 @@ func checkIngress(s *Snapshot, ing *networkingv1.Ingress) []Finding {
 			f.Evidence.Status = []string{fmt.Sprintf("Secret %s has keys: %s", tls.SecretName, listOrNone(s.keysOf(ing.Namespace, ConfigRef{Kind: "Secret", Name: tls.SecretName})))}
 			f.Cause = "An Ingress TLS Secret must hold tls.crt and tls.key; the controller cannot use this one."
 			f.Fixes = []Fix{{Description: "Re-create it as a TLS Secret",
-				Command: fmt.Sprintf("kubectl create secret tls %s -n %s --cert=tls.crt --key=tls.key --dry-run=client -o yaml | kubectl apply -f -", tls.SecretName, ing.Namespace)}}
+				Command: shellf("kubectl create secret tls %s -n %s --cert=tls.crt --key=tls.key --dry-run=client -o yaml | kubectl apply -f -", tls.SecretName, ing.Namespace)}}
 			out = append(out, f)
 		}
 	}
@@ -167,7 +168,8 @@ func classFixes(ing *networkingv1.Ingress, classes, defaults []string) []Fix {
 		return []Fix{{Description: "Install an ingress controller, or set spec.ingressClassName to the class of the one you have", Command: "kubectl get ingressclasses"}}
 	}
 	return []Fix{{Description: fmt.Sprintf("Use the IngressClass %q", target),
-		Command: fmt.Sprintf(`kubectl patch ingress %s -n %s --type merge -p '{"spec":{"ingressClassName":"%s"}}'`, ing.Name, ing.Namespace, target)}}
+		Command: shellf("kubectl patch ingress %s -n %s --type merge -p %s", ing.Name, ing.Namespace,
+			jsonText(map[string]any{"spec": map[string]any{"ingressClassName": target}}))}}
 }
 
 func servicePortExists(svc *corev1.Service, p networkingv1.ServiceBackendPort) bool {

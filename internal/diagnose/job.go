@@ -47,9 +47,9 @@ func checkJob(s *Snapshot, j *batchv1.Job) (Finding, bool) {
 	f.Evidence.Events = s.eventsOf(ref, maxEvents)
 	f.Cause = jobCause(j, cond)
 	f.Fixes = []Fix{
-		{Description: "Read the log of its last failed pod", Command: fmt.Sprintf("kubectl logs job/%s -n %s", j.Name, j.Namespace)},
+		{Description: "Read the log of its last failed pod", Command: shellf("kubectl logs job/%s -n %s", j.Name, j.Namespace)},
 		{Description: "After fixing the cause, run it again (a failed Job does not restart)",
-			Command: fmt.Sprintf("kubectl delete job %s -n %s && kubectl apply -f <job manifest>", j.Name, j.Namespace)},
+			Command: shellf("kubectl delete job %s -n %s && kubectl apply -f <job manifest>", j.Name, j.Namespace)},
 	}
 	return f, true
 }

@@ -66,7 +66,7 @@ func checkNode(s *Snapshot, n *corev1.Node, pods int) []Finding {
 			}
 			f.Fixes = []Fix{
 				{Description: "See the node's conditions and recent events", Command: "kubectl describe node " + n.Name},
-				{Description: "Move the workloads away while you repair it", Command: fmt.Sprintf("kubectl drain %s --ignore-daemonsets --delete-emptydir-data", n.Name)},
+				{Description: "Move the workloads away while you repair it", Command: shellf("kubectl drain %s --ignore-daemonsets --delete-emptydir-data", n.Name)},
 			}
 			out = append(out, f)
 		case (c.Type == corev1.NodeMemoryPressure || c.Type == corev1.NodeDiskPressure || c.Type == corev1.NodePIDPressure) && c.Status == corev1.ConditionTrue:
@@ -79,7 +79,7 @@ func checkNode(s *Snapshot, n *corev1.Node, pods int) []Finding {
 				corev1.NodePIDPressure:    "The node is running out of process IDs: a pod is probably forking without limit; the kubelet evicts pods.",
 			}[c.Type]
 			f.Fixes = []Fix{
-				{Description: "See which pods use the most", Command: fmt.Sprintf("kubectl describe node %s; kubectl top pods -A --sort-by=memory", n.Name)},
+				{Description: "See which pods use the most", Command: shellf("kubectl describe node %s; kubectl top pods -A --sort-by=memory", n.Name)},
 				{Description: "Set requests and limits on the heavy pods, or add capacity"},
 			}
 			out = append(out, f)
@@ -88,7 +88,7 @@ func checkNode(s *Snapshot, n *corev1.Node, pods int) []Finding {
 			f.Summary = "network is unavailable: " + trimLine(c.Message)
 			f.Evidence.Status = []string{status, podsLine}
 			f.Cause = "The node's network (routes or CNI plugin) is not configured; its pods cannot talk to others."
-			f.Fixes = []Fix{{Description: "Check the CNI plugin's pods on that node", Command: fmt.Sprintf("kubectl get pods -n kube-system -o wide --field-selector spec.nodeName=%s", n.Name)}}
+			f.Fixes = []Fix{{Description: "Check the CNI plugin's pods on that node", Command: shellf("kubectl get pods -n kube-system -o wide --field-selector spec.nodeName=%s", n.Name)}}
 			out = append(out, f)
 		}
 	}

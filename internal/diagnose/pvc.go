@@ -53,7 +53,7 @@ func checkPVC(s *Snapshot, pvc *corev1.PersistentVolumeClaim) (Finding, bool) {
 		f.Summary = fmt.Sprintf("is Lost: its volume %s no longer exists", pvc.Spec.VolumeName)
 		f.Evidence.Status = []string{"phase: Lost", "volumeName: " + pvc.Spec.VolumeName}
 		f.Cause = "The PersistentVolume the claim was bound to was deleted; the data is gone unless the volume can be restored."
-		f.Fixes = []Fix{{Description: "Restore the volume from a backup, or delete and re-create the claim", Command: fmt.Sprintf("kubectl describe pvc %s -n %s", pvc.Name, ns)}}
+		f.Fixes = []Fix{{Description: "Restore the volume from a backup, or delete and re-create the claim", Command: shellf("kubectl describe pvc %s -n %s", pvc.Name, ns)}}
 		return f, true
 	}
 	if pvc.Status.Phase != corev1.ClaimPending {
@@ -76,7 +76,7 @@ func checkPVC(s *Snapshot, pvc *corev1.PersistentVolumeClaim) (Finding, bool) {
 		}
 		if target != "" {
 			f.Fixes = append(f.Fixes, Fix{Description: fmt.Sprintf("storageClassName cannot be changed on a claim: set storageClassName: %s in its manifest (or chart values), delete the claim and apply it again", target),
-				Command: fmt.Sprintf("kubectl delete pvc %s -n %s && kubectl apply -f <manifest with storageClassName: %s>", pvc.Name, ns, target)})
+				Command: shellf("kubectl delete pvc %s -n %s && kubectl apply -f <manifest with storageClassName: %s>", pvc.Name, ns, target)})
 		} else {
 			f.Fixes = append(f.Fixes, Fix{Description: "Create the StorageClass, or re-create the claim with one that exists", Command: "kubectl get storageclasses"})
 		}
@@ -88,7 +88,8 @@ func checkPVC(s *Snapshot, pvc *corev1.PersistentVolumeClaim) (Finding, bool) {
 		f.Cause = "A claim without storageClassName uses the default StorageClass; there is none, so nothing provisions a volume for it."
 		if len(classes) > 0 {
 			f.Fixes = append(f.Fixes, Fix{Description: fmt.Sprintf("Make %q the default StorageClass (the claim then gets it)", classes[0]),
-				Command: fmt.Sprintf(`kubectl patch storageclass %s -p '{"metadata":{"annotations":{"%s":"true"}}}'`, classes[0], defaultStorageClassAnnotation)})
+				Command: shellf("kubectl patch storageclass %s -p %s", classes[0],
+					jsonText(map[string]any{"metadata": map[string]any{"annotations": map[string]string{defaultStorageClassAnnotation: "true"}}}))})
 		} else {
 			f.Fixes = append(f.Fixes, Fix{Description: "Install a storage provisioner and make its StorageClass the default"})
 		}
@@ -104,7 +105,7 @@ func checkPVC(s *Snapshot, pvc *corev1.PersistentVolumeClaim) (Finding, bool) {
 			f.Evidence.Status = append(f.Evidence.Status, "provisioner: "+class.Provisioner)
 		}
 		f.Cause = "The volume cannot be provisioned or bound: " + events[0].Message
-		f.Fixes = []Fix{{Description: "See the claim's events and compare its size, access modes and volume mode with what the StorageClass supports", Command: fmt.Sprintf("kubectl describe pvc %s -n %s", pvc.Name, ns)}}
+		f.Fixes = []Fix{{Description: "See the claim's events and compare its size, access modes and volume mode with what the StorageClass supports", Command: shellf("kubectl describe pvc %s -n %s", pvc.Name, ns)}}
 		return f, true
 	}
 	if age := s.Now.Sub(pvc.CreationTimestamp.Time); age > startupGrace {
@@ -118,7 +119,7 @@ func checkPVC(s *Snapshot, pvc *corev1.PersistentVolumeClaim) (Finding, bool) {
 		default:
 			f.Cause = "No PersistentVolume matches the claim (no StorageClass: it waits for a matching volume created by hand)."
 		}
-		f.Fixes = []Fix{{Description: "See the claim's events", Command: fmt.Sprintf("kubectl describe pvc %s -n %s", pvc.Name, ns)}}
+		f.Fixes = []Fix{{Description: "See the claim's events", Command: shellf("kubectl describe pvc %s -n %s", pvc.Name, ns)}}
 		return f, true
 	}
 	return Finding{}, false

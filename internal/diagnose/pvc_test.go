@@ -115,7 +115,7 @@ func TestPVCNoDefaultStorageClass(t *testing.T) {
 			pvc.Status.Phase = corev1.ClaimPending
 			s := &Snapshot{Now: time.Now(), scope: scope{namespace: "app"}, listed: map[Resource]bool{ResPVCs: true, ResStorageClasses: true},
 				PVCs: []corev1.PersistentVolumeClaim{*pvc}, StorageClasses: tc.classes}
-			s.index(nil)
+			s.index()
 			res := pvcAnalyzer{}.Analyze(s)
 			if len(res.Findings) != 1 || res.Findings[0].Rule != tc.rule {
 				t.Fatalf("findings = %+v, want one %s", res.Findings, tc.rule)

@@ -192,16 +192,16 @@ func refFix(ns string, r ConfigRef) Fix {
 	switch {
 	case r.Kind == "Secret" && r.Status == RefMissing:
 		return Fix{Description: fmt.Sprintf("Create Secret %q (or fix the name in the pod template)", r.Name),
-			Command: fmt.Sprintf("kubectl create secret generic %s -n %s --from-literal=%s=<value>", r.Name, ns, key)}
+			Command: shellf("kubectl create secret generic %s -n %s --from-literal=%s=<value>", r.Name, ns, key)}
 	case r.Kind == "Secret":
 		return Fix{Description: fmt.Sprintf("Add key %q to Secret %q (or fix the key name in the pod template)", r.Key, r.Name),
-			Command: fmt.Sprintf(`kubectl patch secret %s -n %s --type merge -p '{"stringData":{"%s":"<value>"}}'`, r.Name, ns, r.Key)}
+			Command: shellf("kubectl patch secret %s -n %s --type merge -p %s", r.Name, ns, jsonText(map[string]any{"stringData": map[string]string{r.Key: "<value>"}}))}
 	case r.Status == RefMissing:
 		return Fix{Description: fmt.Sprintf("Create ConfigMap %q (or fix the name in the pod template)", r.Name),
-			Command: fmt.Sprintf("kubectl create configmap %s -n %s --from-literal=%s=<value>", r.Name, ns, key)}
+			Command: shellf("kubectl create configmap %s -n %s --from-literal=%s=<value>", r.Name, ns, key)}
 	default:
 		return Fix{Description: fmt.Sprintf("Add key %q to ConfigMap %q (or fix the key name in the pod template)", r.Key, r.Name),
-			Command: fmt.Sprintf(`kubectl patch configmap %s -n %s --type merge -p '{"data":{"%s":"<value>"}}'`, r.Name, ns, r.Key)}
+			Command: shellf("kubectl patch configmap %s -n %s --type merge -p %s", r.Name, ns, jsonText(map[string]any{"data": map[string]string{r.Key: "<value>"}}))}
 	}
 }
 

@@ -62,21 +62,21 @@ func checkReplicaSet(s *Snapshot, rs *appsv1.ReplicaSet) (Finding, bool) {
 	case strings.Contains(lower, "exceeded quota"):
 		f.Cause = "The namespace's ResourceQuota does not allow another pod with these requests, so the API server refuses to create it."
 		f.Fixes = []Fix{
-			{Description: "See the quota's limits and what is used", Command: fmt.Sprintf("kubectl describe resourcequota -n %s", rs.Namespace)},
+			{Description: "See the quota's limits and what is used", Command: shellf("kubectl describe resourcequota -n %s", rs.Namespace)},
 			{Description: "Raise the quota, lower the pods' requests, or scale something else down"},
 		}
 	case strings.Contains(lower, "must specify limits") || strings.Contains(lower, "must specify requests") || strings.Contains(lower, "limitrange"):
 		f.Cause = "A LimitRange or ResourceQuota requires requests/limits the pod template does not set."
-		f.Fixes = []Fix{{Description: "See the namespace's limits", Command: fmt.Sprintf("kubectl describe limitrange,resourcequota -n %s", rs.Namespace)}}
+		f.Fixes = []Fix{{Description: "See the namespace's limits", Command: shellf("kubectl describe limitrange,resourcequota -n %s", rs.Namespace)}}
 	case strings.Contains(lower, "admission webhook") || strings.Contains(lower, "denied the request"):
 		f.Cause = "An admission webhook or policy refuses the pod template."
 		f.Fixes = []Fix{{Description: "Read the policy's message above and change the pod template to comply"}}
 	case strings.Contains(lower, "serviceaccount"):
 		f.Cause = "The pod template's ServiceAccount does not exist."
-		f.Fixes = []Fix{{Description: "Create the ServiceAccount or fix spec.template.spec.serviceAccountName", Command: fmt.Sprintf("kubectl get serviceaccounts -n %s", rs.Namespace)}}
+		f.Fixes = []Fix{{Description: "Create the ServiceAccount or fix spec.template.spec.serviceAccountName", Command: shellf("kubectl get serviceaccounts -n %s", rs.Namespace)}}
 	default:
 		f.Cause = "The API server refuses to create the ReplicaSet's pods: " + msg
-		f.Fixes = []Fix{{Description: "See the ReplicaSet's events", Command: fmt.Sprintf("kubectl describe replicaset %s -n %s", rs.Name, rs.Namespace)}}
+		f.Fixes = []Fix{{Description: "See the ReplicaSet's events", Command: shellf("kubectl describe replicaset %s -n %s", rs.Name, rs.Namespace)}}
 	}
 	return f, true
 }

@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -77,7 +78,7 @@ func checkService(s *Snapshot, svc *corev1.Service) []Finding {
 		f.Summary = fmt.Sprintf("none of the %s its selector %s matches is Ready", plural(len(matched), "pod", "pods"), selText)
 		f.Evidence.Status = []string{"selector: " + selText, fmt.Sprintf("matching pods: %d, ready: 0, failing: %d", len(matched), failing)}
 		f.Cause = "The Service has pods but none is Ready, so it has no endpoints and connections to it fail. The pods' findings say why they are not Ready."
-		f.Fixes = []Fix{{Description: "See the pods behind the Service", Command: fmt.Sprintf("kubectl get pods -n %s -l %s", svc.Namespace, selText)}}
+		f.Fixes = []Fix{{Description: "See the pods behind the Service", Command: shellf("kubectl get pods -n %s -l %s", svc.Namespace, selText)}}
 		out = append(out, f)
 	}
 	return append(out, checkTargetPorts(svc, ref, owners, matched)...)
@@ -101,7 +102,7 @@ func noEndpoints(s *Snapshot, svc *corev1.Service, ref ObjectRef, owners []Objec
 		f.Cause = "The Service selects pods by label, and no pod carries exactly these labels: the selector and the pods' labels differ (a typo, or a label renamed on one side). Connections to the Service fail."
 		if patch, ok := selectorPatch(near); ok {
 			f.Fixes = append(f.Fixes, Fix{Description: fmt.Sprintf("Make the Service select the pods %s", near[0].pod.Name),
-				Command: fmt.Sprintf("kubectl patch service %s -n %s --type merge -p '%s'", svc.Name, svc.Namespace, patch)})
+				Command: shellf("kubectl patch service %s -n %s --type merge -p %s", svc.Name, svc.Namespace, patch)})
 		}
 		f.Fixes = append(f.Fixes, Fix{Description: "or change the labels in the workload's pod template to match the selector"})
 		return f
@@ -116,12 +117,12 @@ func noEndpoints(s *Snapshot, svc *corev1.Service, ref ObjectRef, owners []Objec
 	}
 	if len(scaled) > 0 {
 		f.Cause = fmt.Sprintf("The pods it selects belong to deployment %s, which is scaled to 0 replicas.", scaled[0])
-		f.Fixes = []Fix{{Description: "Scale the Deployment up", Command: fmt.Sprintf("kubectl scale deployment/%s -n %s --replicas=1", scaled[0], svc.Namespace)}}
+		f.Fixes = []Fix{{Description: "Scale the Deployment up", Command: shellf("kubectl scale deployment/%s -n %s --replicas=1", scaled[0], svc.Namespace)}}
 		return f
 	}
 	f.Cause = "No pod in the namespace carries the Service's selector labels: the workload behind it is not deployed, or the selector is wrong. Connections to the Service fail."
 	f.Fixes = []Fix{
-		{Description: "Compare the selector with the pods' labels", Command: fmt.Sprintf("kubectl get pods -n %s --show-labels", svc.Namespace)},
+		{Description: "Compare the selector with the pods' labels", Command: shellf("kubectl get pods -n %s --show-labels", svc.Namespace)},
 	}
 	return f
 }
@@ -268,7 +269,7 @@ func checkTargetPorts(svc *corev1.Service, ref ObjectRef, owners []ObjectRef, po
 			continue
 		}
 		f := Finding{Rule: RuleServiceTargetPort, Severity: Warning, Object: ref, Owners: owners, mergeKey: "port:" + tp.String()}
-		portName := cmpOr(sp.Name, fmt.Sprint(sp.Port))
+		portName := cmp.Or(sp.Name, fmt.Sprint(sp.Port))
 		if tp.Type == intstr.String {
 			f.Severity = Critical
 			f.Summary = fmt.Sprintf("port %s: targetPort %q is not the name of any container port of its pods", portName, tp.StrVal)
@@ -281,7 +282,8 @@ func checkTargetPorts(svc *corev1.Service, ref ObjectRef, owners []ObjectRef, po
 		if target, ok := onlyPort(declared, proto); ok {
 			value, _ := json.Marshal(target)
 			f.Fixes = append(f.Fixes, Fix{Description: fmt.Sprintf("Point the Service at the container port %v", target),
-				Command: fmt.Sprintf(`kubectl patch service %s -n %s --type json -p '[{"op":"replace","path":"/spec/ports/%d/targetPort","value":%s}]'`, svc.Name, svc.Namespace, i, value)})
+				Command: shellf("kubectl patch service %s -n %s --type json -p %s", svc.Name, svc.Namespace,
+					fmt.Sprintf(`[{"op":"replace","path":"/spec/ports/%d/targetPort","value":%s}]`, i, value))})
 		}
 		f.Fixes = append(f.Fixes, Fix{Description: "or declare the port in the pod template's containers[].ports with that name/number"})
 		out = append(out, f)

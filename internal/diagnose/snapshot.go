@@ -62,6 +62,10 @@ func systemNamespace(ns string) bool {
 type scope struct {
 	// namespace is "" for all namespaces.
 	namespace string
+	// pageSize is how many objects one LIST returns (0: DefaultPageSize,
+	// < 0: unpaged). It is how the scope is read rather than what it is,
+	// kept here because every list of the scope uses it.
+	pageSize int64
 	// includeSystem keeps kube-system & co (the namespace was named with -n).
 	includeSystem bool
 	selector      labels.Selector
@@ -152,15 +156,16 @@ func checkNamespace(ctx context.Context, client kubernetes.Interface, ns string)
 	return fmt.Errorf("get namespace %s: %w", ns, err)
 }
 
-// collect lists every resource in need for sc, in parallel, and indexes the
-// result. A list refused by RBAC (or not served) becomes a CheckError and its
-// checks are skipped; any other failure (cluster unreachable, timeout) fails
-// the whole diagnosis.
-func collect(ctx context.Context, client kubernetes.Interface, sc scope, need []Resource, now time.Time) (*Snapshot, []listFailure, error) {
-	if err := checkNamespace(ctx, client, sc.namespace); err != nil {
+// collect lists every resource in need for sc, in parallel, each a page at
+// a time, and indexes the result. A list refused by RBAC (or not served)
+// becomes a CheckError and its checks are skipped; any other failure
+// (cluster unreachable, timeout) fails the whole diagnosis.
+func collect(ctx context.Context, d *Diagnoser, sc scope, need []Resource, now time.Time) (*Snapshot, []listFailure, error) {
+	if err := checkNamespace(ctx, d.client, sc.namespace); err != nil {
 		return nil, nil, err
 	}
-	s := &Snapshot{Now: now, scope: sc, listed: map[Resource]bool{}}
+	// The redactor is fed as Secrets are listed, so it exists before.
+	s := &Snapshot{Now: now, scope: sc, listed: map[Resource]bool{}, redactor: redact.New(nil, nil)}
 	want := map[Resource]bool{}
 	for _, r := range need {
 		want[r] = true
@@ -171,19 +176,16 @@ func collect(ctx context.Context, client kubernetes.Interface, sc scope, need []
 		failures []listFailure
 		fatal    []listFailure
 	)
-	var secretList *corev1.SecretList
+	// Each list fills its own fields of s; nothing else touches them until
+	// wg.Wait.
 	for r := range want {
 		wg.Go(func() {
-			var sl *corev1.SecretList
-			err := s.list(ctx, client, r, &sl)
+			err := s.list(ctx, d, r)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case err == nil:
 				s.listed[r] = true
-				if sl != nil {
-					secretList = sl
-				}
 			case apierrors.IsForbidden(err) || apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err):
 				failures = append(failures, listFailure{res: r, err: err})
 			default:
@@ -203,136 +205,69 @@ func collect(ctx context.Context, client kubernetes.Interface, sc scope, need []
 		return nil, nil, err
 	}
 	slices.SortFunc(failures, func(a, b listFailure) int { return cmp.Compare(a.res, b.res) })
-	s.index(secretList)
+	s.index()
 	return s, failures, nil
 }
 
-func (s *Snapshot) list(ctx context.Context, c kubernetes.Interface, r Resource, secrets **corev1.SecretList) error {
-	ns := s.scope.namespace
+func (s *Snapshot) list(ctx context.Context, d *Diagnoser, r Resource) error {
+	c, ns, ps := d.client, s.scope.namespace, s.scope.pageSize
 	opts := metav1.ListOptions{}
-	var err error
 	switch r {
 	case ResPods:
-		var l *corev1.PodList
-		if l, err = c.CoreV1().Pods(ns).List(ctx, opts); err == nil {
-			s.Pods = l.Items
-		}
+		return eachItem(ctx, ps, opts, c.CoreV1().Pods(ns).List, appendSlim(&s.Pods))
 	case ResEvents:
 		if !s.scope.allEvents {
 			opts.FieldSelector = "type=" + corev1.EventTypeWarning
 		}
-		var l *corev1.EventList
-		if l, err = c.CoreV1().Events(ns).List(ctx, opts); err == nil {
-			s.Events = l.Items
-		}
+		return eachItem(ctx, ps, opts, c.CoreV1().Events(ns).List, appendSlim(&s.Events))
 	case ResServices:
-		var l *corev1.ServiceList
-		if l, err = c.CoreV1().Services(ns).List(ctx, opts); err == nil {
-			s.Services = l.Items
-		}
+		return eachItem(ctx, ps, opts, c.CoreV1().Services(ns).List, appendSlim(&s.Services))
 	case ResIngresses:
-		var l *networkingv1.IngressList
-		if l, err = c.NetworkingV1().Ingresses(ns).List(ctx, opts); err == nil {
-			s.Ingresses = l.Items
-		}
+		return eachItem(ctx, ps, opts, c.NetworkingV1().Ingresses(ns).List, appendSlim(&s.Ingresses))
 	case ResIngressClasses:
-		var l *networkingv1.IngressClassList
-		if l, err = c.NetworkingV1().IngressClasses().List(ctx, opts); err == nil {
-			s.IngressClasses = l.Items
-		}
+		return eachItem(ctx, ps, opts, c.NetworkingV1().IngressClasses().List, appendSlim(&s.IngressClasses))
 	case ResPVCs:
-		var l *corev1.PersistentVolumeClaimList
-		if l, err = c.CoreV1().PersistentVolumeClaims(ns).List(ctx, opts); err == nil {
-			s.PVCs = l.Items
-		}
+		return eachItem(ctx, ps, opts, c.CoreV1().PersistentVolumeClaims(ns).List, appendSlim(&s.PVCs))
 	case ResStorageClasses:
-		var l *storagev1.StorageClassList
-		if l, err = c.StorageV1().StorageClasses().List(ctx, opts); err == nil {
-			s.StorageClasses = l.Items
-		}
+		return eachItem(ctx, ps, opts, c.StorageV1().StorageClasses().List, appendSlim(&s.StorageClasses))
 	case ResNodes:
-		var l *corev1.NodeList
-		if l, err = c.CoreV1().Nodes().List(ctx, opts); err == nil {
-			s.Nodes = l.Items
-		}
+		return eachItem(ctx, ps, opts, c.CoreV1().Nodes().List, appendSlim(&s.Nodes))
 	case ResDeployments:
-		var l *appsv1.DeploymentList
-		if l, err = c.AppsV1().Deployments(ns).List(ctx, opts); err == nil {
-			s.Deployments = l.Items
-		}
+		return eachItem(ctx, ps, opts, c.AppsV1().Deployments(ns).List, appendSlim(&s.Deployments))
 	case ResReplicaSets:
-		var l *appsv1.ReplicaSetList
-		if l, err = c.AppsV1().ReplicaSets(ns).List(ctx, opts); err == nil {
-			s.ReplicaSets = l.Items
-		}
+		return eachItem(ctx, ps, opts, c.AppsV1().ReplicaSets(ns).List, appendSlim(&s.ReplicaSets))
 	case ResStatefulSets:
-		var l *appsv1.StatefulSetList
-		if l, err = c.AppsV1().StatefulSets(ns).List(ctx, opts); err == nil {
-			s.StatefulSets = l.Items
-		}
+		return eachItem(ctx, ps, opts, c.AppsV1().StatefulSets(ns).List, appendSlim(&s.StatefulSets))
 	case ResDaemonSets:
-		var l *appsv1.DaemonSetList
-		if l, err = c.AppsV1().DaemonSets(ns).List(ctx, opts); err == nil {
-			s.DaemonSets = l.Items
-		}
+		return eachItem(ctx, ps, opts, c.AppsV1().DaemonSets(ns).List, appendSlim(&s.DaemonSets))
 	case ResJobs:
-		var l *batchv1.JobList
-		if l, err = c.BatchV1().Jobs(ns).List(ctx, opts); err == nil {
-			s.Jobs = l.Items
-		}
+		return eachItem(ctx, ps, opts, c.BatchV1().Jobs(ns).List, appendSlim(&s.Jobs))
 	case ResCronJobs:
-		var l *batchv1.CronJobList
-		if l, err = c.BatchV1().CronJobs(ns).List(ctx, opts); err == nil {
-			s.CronJobs = l.Items
-		}
+		return eachItem(ctx, ps, opts, c.BatchV1().CronJobs(ns).List, appendSlim(&s.CronJobs))
 	case ResHPAs:
-		var l *autoscalingv2.HorizontalPodAutoscalerList
-		if l, err = c.AutoscalingV2().HorizontalPodAutoscalers(ns).List(ctx, opts); err == nil {
-			s.HPAs = l.Items
-		}
+		return eachItem(ctx, ps, opts, c.AutoscalingV2().HorizontalPodAutoscalers(ns).List, appendSlim(&s.HPAs))
 	case ResSecrets:
-		*secrets, err = c.CoreV1().Secrets(ns).List(ctx, opts)
+		return s.listSecrets(ctx, d)
 	case ResConfigMaps:
-		var l *corev1.ConfigMapList
-		if l, err = c.CoreV1().ConfigMaps(ns).List(ctx, opts); err == nil {
-			s.configMaps = make(map[nsName]map[string]bool, len(l.Items))
-			for _, cm := range l.Items {
-				keys := make(map[string]bool, len(cm.Data)+len(cm.BinaryData))
-				for k := range cm.Data {
-					keys[k] = true
-				}
-				for k := range cm.BinaryData {
-					keys[k] = true
-				}
-				s.configMaps[nsName{cm.Namespace, cm.Name}] = keys
+		// Key names only: a ConfigMap's values can be large and diagnose
+		// only checks that a referenced key exists.
+		s.configMaps = map[nsName]map[string]bool{}
+		return eachItem(ctx, ps, opts, c.CoreV1().ConfigMaps(ns).List, func(cm *corev1.ConfigMap) {
+			keys := make(map[string]bool, len(cm.Data)+len(cm.BinaryData))
+			for k := range cm.Data {
+				keys[k] = true
 			}
-		}
-	default:
-		return fmt.Errorf("unknown resource %q", r)
+			for k := range cm.BinaryData {
+				keys[k] = true
+			}
+			s.configMaps[nsName{cm.Namespace, cm.Name}] = keys
+		})
 	}
-	return err
+	return fmt.Errorf("unknown resource %q", r)
 }
 
 // index builds the lookups the analyzers join on.
-func (s *Snapshot) index(secrets *corev1.SecretList) {
-	s.redactor = redact.New(nil, nil)
-	if secrets != nil {
-		s.secrets = make(map[nsName]*secretInfo, len(secrets.Items))
-		for i := range secrets.Items {
-			sec := &secrets.Items[i]
-			info := &secretInfo{meta: sec.ObjectMeta, typ: sec.Type, keys: make(map[string]bool, len(sec.Data))}
-			for k := range sec.Data {
-				info.keys[k] = true
-			}
-			s.redactor.AddSecret(sec) // skips Helm release payloads and non-secret keys
-			if sec.Type == helmReleaseType && helmNeedsRelease(sec.Labels) {
-				info.release = sec.Data["release"]
-			}
-			info.meta.ManagedFields = nil
-			s.secrets[nsName{sec.Namespace, sec.Name}] = info
-		}
-	}
-
+func (s *Snapshot) index() {
 	s.events = make(map[types.UID][]*corev1.Event)
 	for i := range s.Events {
 		ev := &s.Events[i]

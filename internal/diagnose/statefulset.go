@@ -42,7 +42,7 @@ func checkStatefulSet(s *Snapshot, sts *appsv1.StatefulSet) []Finding {
 		f.Evidence.Status = []string{"spec.serviceName: " + name}
 		f.Cause = fmt.Sprintf("A StatefulSet's pods get their stable DNS names (%s-0.%s) from the headless Service named in spec.serviceName; without it they cannot find each other by name.", sts.Name, name)
 		f.Fixes = []Fix{{Description: "Create the headless Service",
-			Command: fmt.Sprintf("kubectl create service clusterip %s -n %s --clusterip=None --tcp=<port>:<port>   # then set its selector to the pods' labels", name, sts.Namespace)}}
+			Command: shellf("kubectl create service clusterip %s -n %s --clusterip=None --tcp=<port>:<port>   # then set its selector to the pods' labels", name, sts.Namespace)}}
 		out = append(out, f)
 	}
 	desired := int32(1)
@@ -88,8 +88,8 @@ func checkStatefulSet(s *Snapshot, sts *appsv1.StatefulSet) []Finding {
 		f.Cause = "The StatefulSet has no pods although it wants some."
 	}
 	f.Fixes = []Fix{
-		{Description: "See the StatefulSet's events and pods", Command: fmt.Sprintf("kubectl describe statefulset %s -n %s", sts.Name, sts.Namespace)},
-		{Description: "After fixing the cause, restart it", Command: fmt.Sprintf("kubectl rollout restart statefulset/%s -n %s", sts.Name, sts.Namespace)},
+		{Description: "See the StatefulSet's events and pods", Command: shellf("kubectl describe statefulset %s -n %s", sts.Name, sts.Namespace)},
+		{Description: "After fixing the cause, restart it", Command: shellf("kubectl rollout restart statefulset/%s -n %s", sts.Name, sts.Namespace)},
 	}
 	return append(out, f)
 }

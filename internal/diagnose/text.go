@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/duration"
+
+	"github.com/opsagent/opsagent/internal/termsafe"
 )
 
 // TextOptions shape the text output.
@@ -20,7 +23,13 @@ type TextOptions struct {
 	MaxLogLines int
 }
 
-type palette struct{ red, yellow, green, cyan, dim, bold, reset string }
+// ansi is text of our own that may hold escape sequences (the palette's
+// colours, labels built from them). The printer passes it through as it is
+// and strips control characters from every other value, which is cluster
+// text: names, events, logs, annotations.
+type ansi string
+
+type palette struct{ red, yellow, green, cyan, dim, bold, reset ansi }
 
 func newPalette(on bool) palette {
 	if !on {
@@ -29,7 +38,7 @@ func newPalette(on bool) palette {
 	return palette{red: "\x1b[31m", yellow: "\x1b[33m", green: "\x1b[32m", cyan: "\x1b[36m", dim: "\x1b[2m", bold: "\x1b[1m", reset: "\x1b[0m"}
 }
 
-func (p palette) severity(s Severity) (mark, label, color string) {
+func (p palette) severity(s Severity) (mark, label string, color ansi) {
 	if s == Critical {
 		return "✗", "CRITICAL", p.red
 	}
@@ -113,7 +122,7 @@ func writeFinding(w *printer, p palette, g Group, f Finding, now time.Time, o Te
 		subject += ": "
 	}
 	w.f("  %s%s%s %s%s %s[%s]%s\n", color, mark, p.reset, subject, f.Summary, p.dim, f.Rule, p.reset)
-	label := func(l string) string { return fmt.Sprintf("      %s%-8s%s ", p.dim, l, p.reset) }
+	label := func(l string) ansi { return ansi(fmt.Sprintf("      %s%-8s%s ", p.dim, l, p.reset)) }
 	indent := strings.Repeat(" ", 15)
 	for i, s := range f.Evidence.Status {
 		if i == 0 {
@@ -162,7 +171,7 @@ func writeFinding(w *printer, p palette, g Group, f Finding, now time.Time, o Te
 		}
 	}
 	for i, fx := range f.Fixes {
-		l := indent
+		l := ansi(indent)
 		if i == 0 {
 			l = label("fix")
 		}
@@ -202,7 +211,7 @@ func describeChecked(m map[string]int) string {
 		if n, ok := m[k]; ok && n > 0 {
 			name := kindPlurals[k]
 			if n == 1 {
-				name = cmpOr(kindPlurals[k+"/1"], strings.ToLower(k))
+				name = cmp.Or(kindPlurals[k+"/1"], strings.ToLower(k))
 			}
 			parts = append(parts, fmt.Sprintf("%d %s", n, name))
 		}
@@ -264,9 +273,32 @@ func (p *printer) Write(b []byte) (int, error) {
 	return n, err
 }
 
-func (p *printer) f(format string, a ...any) { _, _ = fmt.Fprintf(p, format, a...) }
+// f prints with the format's own text as it is and each value made safe
+// for a terminal (see ansi).
+func (p *printer) f(format string, a ...any) { _, _ = fmt.Fprintf(p, format, safeArgs(a)...) }
 
-func (p *printer) ln(a ...any) { _, _ = fmt.Fprintln(p, a...) }
+func (p *printer) ln(a ...any) { _, _ = fmt.Fprintln(p, safeArgs(a)...) }
+
+// safeArgs keeps values on one line and drops their control characters,
+// except for ansi values, which are ours.
+func safeArgs(a []any) []any {
+	out := make([]any, len(a))
+	for i, v := range a {
+		switch v := v.(type) {
+		case ansi:
+			out[i] = string(v)
+		case string:
+			out[i] = termsafe.Line(v)
+		case error:
+			out[i] = termsafe.Line(v.Error())
+		case fmt.Stringer:
+			out[i] = termsafe.Line(v.String())
+		default:
+			out[i] = v
+		}
+	}
+	return out
+}
 
 // done flushes and returns the first error.
 func (p *printer) done() error {

@@ -9,6 +9,7 @@ import (
 	"github.com/opsagent/opsagent/internal/tools/diagtools"
 	"github.com/opsagent/opsagent/internal/tools/kubetools"
 	"github.com/opsagent/opsagent/internal/tools/releasetools"
+	"github.com/opsagent/opsagent/internal/tools/usagetools"
 )
 
 // intent is one kind of request the planner understands. intents are tried
@@ -47,6 +48,9 @@ const (
 	helmRemove   = releasetools.NameUninstall
 	helmDeploy   = releasetools.NameDeploy
 )
+
+// toolRecommend answers "is the backend oversized?".
+const toolRecommend = usagetools.NameRecommend
 
 var diagnoseWords = []string{
 	"why", "wrong", "diagnose", "failing", "fails", "failed", "broken", "crash", "crashing",
@@ -143,6 +147,14 @@ var intents = []intent{
 		example: "events in todo [warnings only]", doc: "recent events, optionally for one object",
 		match: func(r *request) bool { return r.any("events", "event") },
 		build: buildEvents,
+	},
+	{
+		// Before diagnose: "why is the backend oversized?" asks for sizes.
+		name: "recommend", tools: []string{toolRecommend},
+		example: "is the backend oversized?", doc: "right-size CPU and memory from usage",
+		words: append(slices.Clone(recommendWords), recommendFillers...),
+		match: func(r *request) bool { return r.any(recommendWords...) },
+		build: buildRecommend,
 	},
 	{
 		name: "diagnose", tools: []string{toolDiagnose, toolExplain},
@@ -337,6 +349,36 @@ func buildEvents(b *builder, r *request) error {
 		args.Kind = r.kind.Name
 	}
 	b.add(toolEvents, args)
+	return nil
+}
+
+// recommendWords ask whether requests and limits fit the usage.
+var recommendWords = []string{"oversized", "undersized", "overprovisioned", "underprovisioned", "over-provisioned",
+	"under-provisioned", "rightsize", "right-size", "rightsizing", "right-sizing", "recommend", "recommendation",
+	"recommendations", "right-sized", "rightsized"}
+
+// recommendFillers are words of a sizing question that name no object.
+var recommendFillers = []string{"resources", "resource", "sizes", "size", "sizing", "everything", "all",
+	"workloads", "cpu", "memory", "requests", "limits", "usage"}
+
+func buildRecommend(b *builder, r *request) error {
+	for i, t := range r.toks {
+		if slices.Contains(recommendWords, t) || slices.Contains(recommendFillers, t) {
+			r.take(i)
+		}
+	}
+	name, err := r.optionalName("workload")
+	if err != nil {
+		name = "" // several names: the whole namespace
+	}
+	c := map[string]any{}
+	if name != "" {
+		c["name"] = name
+	}
+	if r.namespace != "" {
+		c["namespace"] = r.namespace
+	}
+	b.addLoose(toolRecommend, c)
 	return nil
 }
 

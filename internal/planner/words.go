@@ -2,8 +2,11 @@ package planner
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/opsagent/opsagent/internal/resolve"
 )
 
 // kindInfo describes a resource kind as people name it.
@@ -14,33 +17,33 @@ type kindInfo struct {
 	Workload bool
 }
 
+// plannerKinds are the kinds requests name: those the tools act on or list.
+var plannerKinds = []string{
+	"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod", "Service", "ConfigMap", "Secret",
+	"Node", "Namespace", "Job", "CronJob", "Ingress", "PersistentVolumeClaim", "PersistentVolume",
+	"ServiceAccount", "Endpoints", "HorizontalPodAutoscaler",
+}
+
+// notKindWords are spellings of the shared kind table that mean something
+// else in a request: "no" is a negation, "namespace" and "ns" introduce
+// the namespace ("in namespace todo").
+var notKindWords = set("no", "namespace", "ns")
+
 // kindWords maps every spelling people use (singular, plural, short name)
-// to its kind.
+// to its kind, from the kind table the tools and diagnose share
+// (internal/resolve), so a kind word means the same everywhere.
 var kindWords = func() map[string]kindInfo {
 	m := map[string]kindInfo{}
-	add := func(k kindInfo, words ...string) {
-		for _, w := range words {
-			m[w] = k
+	for _, k := range resolve.Kinds() {
+		if !slices.Contains(plannerKinds, k.Kind) {
+			continue
+		}
+		for _, w := range append([]string{k.Name(), k.Resource}, k.Aliases...) {
+			if !notKindWords[w] {
+				m[w] = kindInfo{Name: k.Name(), Workload: k.Workload}
+			}
 		}
 	}
-	add(kindInfo{Name: "deployment", Workload: true}, "deployment", "deployments", "deploy", "deploys")
-	add(kindInfo{Name: "statefulset", Workload: true}, "statefulset", "statefulsets", "sts")
-	add(kindInfo{Name: "daemonset", Workload: true}, "daemonset", "daemonsets", "ds")
-	add(kindInfo{Name: "replicaset"}, "replicaset", "replicasets", "rs")
-	add(kindInfo{Name: "pod"}, "pod", "pods", "po")
-	add(kindInfo{Name: "service"}, "service", "services", "svc", "svcs")
-	add(kindInfo{Name: "configmap"}, "configmap", "configmaps", "cm")
-	add(kindInfo{Name: "secret"}, "secret", "secrets")
-	add(kindInfo{Name: "node"}, "node", "nodes")
-	add(kindInfo{Name: "namespace"}, "namespaces")
-	add(kindInfo{Name: "job"}, "job", "jobs")
-	add(kindInfo{Name: "cronjob"}, "cronjob", "cronjobs", "cj")
-	add(kindInfo{Name: "ingress"}, "ingress", "ingresses", "ing")
-	add(kindInfo{Name: "persistentvolumeclaim"}, "persistentvolumeclaim", "persistentvolumeclaims", "pvc", "pvcs")
-	add(kindInfo{Name: "persistentvolume"}, "persistentvolume", "persistentvolumes", "pv", "pvs")
-	add(kindInfo{Name: "serviceaccount"}, "serviceaccount", "serviceaccounts", "sa")
-	add(kindInfo{Name: "endpoints"}, "endpoints", "ep")
-	add(kindInfo{Name: "horizontalpodautoscaler"}, "horizontalpodautoscaler", "horizontalpodautoscalers", "hpa", "hpas")
 	return m
 }()
 

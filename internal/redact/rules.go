@@ -3,6 +3,7 @@ package redact
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // secretSuffixes are how a secret-looking key name ends: DB_PASSWORD,
@@ -32,13 +33,13 @@ func SecretKey(k string) bool {
 }
 
 // secretWord is secretSuffixes as a regular expression.
-var secretWord = func() string {
+func secretWord() string {
 	q := make([]string, len(secretSuffixes))
 	for i, s := range secretSuffixes {
 		q[i] = regexp.QuoteMeta(s)
 	}
 	return `(?:` + strings.Join(q, "|") + `)`
-}()
+}
 
 // keyChars may precede secretWord inside a paired key.
 const keyChars = `[A-Za-z0-9_.\-/]*`
@@ -63,26 +64,31 @@ type rule struct {
 var keyHints = []string{"pass", "pwd", "secret", "token", "key", "credential"}
 
 // rules are applied in order to every text Redact sees, before the
-// key: value scan (maskKeyValues).
-var rules = []rule{
-	// Token patterns: credentials whatever key or Secret they came from.
-	{"private key", []string{"private key"}, nil, regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)`), nil},
-	{"jwt", []string{"eyj"}, nil, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`), nil},
-	{"bearer/basic", []string{"bearer", "basic"}, nil, regexp.MustCompile(`(?i)\b(?:bearer|basic)\s+([A-Za-z0-9._~+/-]{16,}=*)`), []int{1}},
-	{"url credentials", []string{"://"}, nil, regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@"']*:([^/\s"'@]+(?:@[^/\s"'@]+)*)@`), []int{1}},
-	{"api key formats", []string{"akia", "asia", "sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "glpat-"}, nil,
-		regexp.MustCompile(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|\bsk-[A-Za-z0-9_-]{20,}|\bgh[pousr]_[A-Za-z0-9]{20,}|\bgithub_pat_[A-Za-z0-9_]{20,}|\bxox[abprs]-[A-Za-z0-9-]{10,}|\bglpat-[A-Za-z0-9_-]{20,}`), nil},
-	// An env entry or ConfigMap entry whose name and value are separate
-	// fields: YAML (as in a manifest diff, "+"/"-" prefixes allowed) and
-	// JSON text.
-	{"name/value pair (YAML)", keyHints, []string{"value"}, regexp.MustCompile(`(?im)^[ \t+\-]*(?:-[ \t]+)?(?:name|key):[ \t]*["']?` + keyChars + secretWord + `["']?[ \t]*\r?\n[ \t+\-]*value:[ \t]*(\S[^\n]*)$`), []int{1}},
-	{"name/value pair (JSON)", keyHints, []string{"value"}, regexp.MustCompile(`(?i)\\?"(?:name|key)\\?"[ \t]*:[ \t]*\\?"` + keyChars + secretWord + `\\?"[ \t]*,[ \t]*\\?"value\\?"[ \t]*:[ \t]*` + quotedValue), []int{1, 2}},
-}
+// key: value scan (maskKeyValues). They are compiled on first use, not at
+// start-up: every opsagent command links this package, most never redact
+// (`opsagent --help`, `sandbox up`), and compiling them costs about a
+// thousand allocations (docs/performance.md).
+var rules = sync.OnceValue(func() []rule {
+	return []rule{
+		// Token patterns: credentials whatever key or Secret they came from.
+		{"private key", []string{"private key"}, nil, regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|$)`), nil},
+		{"jwt", []string{"eyj"}, nil, regexp.MustCompile(`\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*`), nil},
+		{"bearer/basic", []string{"bearer", "basic"}, nil, regexp.MustCompile(`(?i)\b(?:bearer|basic)\s+([A-Za-z0-9._~+/-]{16,}=*)`), []int{1}},
+		{"url credentials", []string{"://"}, nil, regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@"']*:([^/\s"'@]+(?:@[^/\s"'@]+)*)@`), []int{1}},
+		{"api key formats", []string{"akia", "asia", "sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox", "glpat-"}, nil,
+			regexp.MustCompile(`\b(?:AKIA|ASIA)[0-9A-Z]{16}\b|\bsk-[A-Za-z0-9_-]{20,}|\bgh[pousr]_[A-Za-z0-9]{20,}|\bgithub_pat_[A-Za-z0-9_]{20,}|\bxox[abprs]-[A-Za-z0-9-]{10,}|\bglpat-[A-Za-z0-9_-]{20,}`), nil},
+		// An env entry or ConfigMap entry whose name and value are separate
+		// fields: YAML (as in a manifest diff, "+"/"-" prefixes allowed) and
+		// JSON text.
+		{"name/value pair (YAML)", keyHints, []string{"value"}, regexp.MustCompile(`(?im)^[ \t+\-]*(?:-[ \t]+)?(?:name|key):[ \t]*["']?` + keyChars + secretWord() + `["']?[ \t]*\r?\n[ \t+\-]*value:[ \t]*(\S[^\n]*)$`), []int{1}},
+		{"name/value pair (JSON)", keyHints, []string{"value"}, regexp.MustCompile(`(?i)\\?"(?:name|key)\\?"[ \t]*:[ \t]*\\?"` + keyChars + secretWord() + `\\?"[ \t]*,[ \t]*\\?"value\\?"[ \t]*:[ \t]*` + quotedValue), []int{1, 2}},
+	}
+})
 
 // applyRules runs the patterns, then the key: value scan, over s.
 func applyRules(s string) string {
 	lower := strings.ToLower(s)
-	for _, r := range rules {
+	for _, r := range rules() {
 		if !containsAny(lower, r.hints) || !containsAll(lower, r.needs) {
 			continue
 		}

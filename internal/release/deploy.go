@@ -56,9 +56,9 @@ type DeployResult struct {
 
 // Deploy installs the release when it does not exist and upgrades it
 // otherwise (helm upgrade --install). Cancelling ctx makes Deploy return at
-// once, but, as in Helm, an install or upgrade already sent to the cluster
-// runs to its end (Atomic still applies); the release may then be left
-// pending until it finishes.
+// once and ends its wait (cancel.go): Helm marks the revision failed and,
+// with Atomic, rolls back without waiting for the rollback to be ready.
+// Objects already applied stay applied.
 func (c *Client) Deploy(ctx context.Context, opts DeployOptions) (*DeployResult, error) {
 	name := releaseName(opts.ReleaseName)
 	const op = "deploy"
@@ -78,7 +78,7 @@ func (c *Client) Deploy(ctx context.Context, opts DeployOptions) (*DeployResult,
 	act := ActionUpgrade
 	if last == nil || last.Info.Status == helmrelease.StatusUninstalled {
 		act = ActionInstall
-		inst := c.newInstall(name, opts.DryRun)
+		inst := c.newInstall(c.actionConfig(ctx), name, opts.DryRun)
 		inst.Atomic = opts.Atomic
 		inst.Wait = opts.Wait || opts.Atomic
 		inst.Timeout = timeout(ctx, opts.Timeout)
@@ -87,7 +87,7 @@ func (c *Client) Deploy(ctx context.Context, opts DeployOptions) (*DeployResult,
 		inst.Replace = last != nil
 		rel, err = inst.RunWithContext(ctx, ch, vals)
 	} else {
-		up := c.newUpgrade(opts.DryRun, opts.ReuseValues)
+		up := c.newUpgrade(c.actionConfig(ctx), opts.DryRun, opts.ReuseValues)
 		up.Atomic = opts.Atomic
 		up.Wait = opts.Wait || opts.Atomic
 		up.Timeout = timeout(ctx, opts.Timeout)
@@ -110,8 +110,8 @@ func (c *Client) Deploy(ctx context.Context, opts DeployOptions) (*DeployResult,
 // newInstall builds an install action. Dry runs go to the server so that the
 // chart's lookup of existing Secrets works and objects are validated by the
 // API server, and nothing is created.
-func (c *Client) newInstall(name string, dryRun bool) *action.Install {
-	inst := action.NewInstall(c.cfg)
+func (c *Client) newInstall(cfg *action.Configuration, name string, dryRun bool) *action.Install {
+	inst := action.NewInstall(cfg)
 	inst.ReleaseName = name
 	inst.Namespace = c.namespace
 	if dryRun {
@@ -122,8 +122,8 @@ func (c *Client) newInstall(name string, dryRun bool) *action.Install {
 }
 
 // newUpgrade builds an upgrade action; see newInstall for dry runs.
-func (c *Client) newUpgrade(dryRun, reuseValues bool) *action.Upgrade {
-	up := action.NewUpgrade(c.cfg)
+func (c *Client) newUpgrade(cfg *action.Configuration, dryRun, reuseValues bool) *action.Upgrade {
+	up := action.NewUpgrade(cfg)
 	up.Namespace = c.namespace
 	up.Install = true
 	up.MaxHistory = maxHistory

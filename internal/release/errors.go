@@ -30,6 +30,9 @@ var (
 	// ErrResourceConflict: an object the chart creates already exists and
 	// belongs to someone else.
 	ErrResourceConflict = errors.New("object already exists outside the release")
+	// ErrInterrupted: the operation was cancelled part-way (Ctrl-C); the
+	// release may be left failed or pending, with some objects changed.
+	ErrInterrupted = errors.New("interrupted before it finished")
 	// ErrRolledBack: an atomic upgrade failed and Helm rolled the release
 	// back (or, for a first install, removed it again).
 	ErrRolledBack = errors.New("release failed and was rolled back")
@@ -37,7 +40,7 @@ var (
 
 // Next steps suggested to users. Kept together so they read consistently.
 const (
-	hintInstall      = "install it first with `opsagent install`, or check the release name and namespace with `opsagent list -A`"
+	hintInstall      = "install it first with `opsagent install`, or " + hintWhichRelease
 	hintHistory      = "list the revisions with `opsagent history`"
 	hintPending      = "wait for the other operation to finish; if it was interrupted, `opsagent rollback` restores the last good revision"
 	hintValues       = "fix the values named above (charts/todo-chatbot/README.md lists every value) and try again"
@@ -47,6 +50,8 @@ const (
 	hintRolledBack   = "the previous revision is live again; inspect why the new one failed (`kubectl get pods`, events), fix it and deploy again"
 	hintUninstalled  = "nothing is left running; inspect why the install failed (`kubectl get events`), fix it and install again"
 	hintIncompatible = "use a cluster of a supported version (the chart's kubeVersion)"
+	hintInterrupted  = "see where the release stands with `opsagent status` and `opsagent history`, then deploy again or `opsagent rollback` to settle it"
+	hintWhichRelease = "check the release name and namespace (`kubectl get secrets -A -l owner=helm` lists every release)"
 	hintNamespace    = "create the namespace first (`kubectl create namespace <name>`) or deploy with --create-namespace"
 )
 
@@ -143,6 +148,10 @@ func classify(err error) classification {
 		return classification{ErrInvalidValues, hintValues}
 	case strings.Contains(msg, "Kubernetes cluster unreachable"):
 		return classification{ErrClusterUnreachable, hintCluster}
+	case errors.Is(err, context.Canceled), strings.Contains(msg, "context canceled"):
+		// Helm flattens some errors into text ("uninstallation completed
+		// with 1 error(s): context canceled").
+		return classification{ErrInterrupted, hintInterrupted}
 	case errors.Is(err, context.DeadlineExceeded), strings.Contains(msg, "timed out waiting for the condition"),
 		strings.Contains(msg, "context deadline exceeded"):
 		return classification{ErrTimeout, hintTimeout}

@@ -29,6 +29,10 @@ func TestClassify(t *testing.T) {
 		{errors.New("Unable to continue with install: PersistentVolumeClaim \"x\" in namespace \"y\" exists and cannot be imported into the current release: invalid ownership metadata"), ErrResourceConflict},
 		{errors.New("release todo failed, and has been rolled back due to atomic being set: context deadline exceeded"), ErrRolledBack},
 		{errors.New("release todo failed, and has been uninstalled due to atomic being set: timed out waiting for the condition"), ErrRolledBack},
+		{context.Canceled, ErrInterrupted},
+		{fmt.Errorf("release todo failed: %w", context.Canceled), ErrInterrupted},
+		{errors.New("uninstallation completed with 1 error(s): context canceled"), ErrInterrupted},
+		{errors.New("release todo failed, and has been rolled back due to atomic being set: context canceled"), ErrRolledBack},
 		{errors.New("something else"), nil},
 	}
 	for _, tt := range tests {

@@ -198,7 +198,7 @@ func (c *Client) Preview(ctx context.Context, opts PreviewOptions) (*Preview, er
 	if err != nil {
 		return nil, c.fail(op+" upgrade of", name, err)
 	}
-	proposed, err := c.newUpgrade(true, opts.ReuseValues).RunWithContext(ctx, name, ch, vals)
+	proposed, err := c.newUpgrade(c.cfg, true, opts.ReuseValues).RunWithContext(ctx, name, ch, vals)
 	if err != nil {
 		return nil, c.fail(op+" upgrade of", name, err)
 	}
@@ -234,7 +234,7 @@ func (c *Client) previewInstall(ctx context.Context, name string, ch *chart.Char
 		}
 		p.CreatesNamespace = missing
 	}
-	inst := c.newInstall(name, true)
+	inst := c.newInstall(c.cfg, name, true)
 	if p.CreatesNamespace {
 		inst.DryRunOption = "client"
 	}

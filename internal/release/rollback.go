@@ -48,7 +48,9 @@ func (c *Client) Rollback(ctx context.Context, name string, opts RollbackOptions
 		return nil, c.fail(op, name, err)
 	}
 
-	rb := action.NewRollback(c.cfg)
+	// The wait ends with ctx (cancel.go); Helm then marks the new
+	// revision failed.
+	rb := action.NewRollback(c.actionConfig(ctx))
 	rb.Version = target.Version
 	rb.Wait = opts.Wait
 	rb.Timeout = timeout(ctx, opts.Timeout)

@@ -59,7 +59,7 @@ func (c *Client) Uninstall(ctx context.Context, name string, opts UninstallOptio
 	}
 	if last == nil {
 		return nil, c.failKind(op, name, ErrReleaseNotFound, driver.ErrReleaseNotFound,
-			"check the release name and namespace with `opsagent list -A`")
+			hintWhichRelease)
 	}
 	// Helm deletes what the newest revision's manifest lists, so that is
 	// what the report is built from.
@@ -84,7 +84,9 @@ func (c *Client) Uninstall(ctx context.Context, name string, opts UninstallOptio
 		return res, nil
 	}
 
-	un := action.NewUninstall(c.cfg)
+	// The wait ends with ctx (cancel.go); Helm then purges the release
+	// records anyway, and the deletions it sent go on in the cluster.
+	un := action.NewUninstall(c.actionConfig(ctx))
 	un.Wait = opts.Wait
 	un.Timeout = timeout(ctx, opts.Timeout)
 	un.DeletionPropagation = "background"

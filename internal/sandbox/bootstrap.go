@@ -38,6 +38,12 @@ var stageFiles embed.FS
 //go:embed crds/*.yaml
 var crdFiles embed.FS
 
+// kwok's simulated kubelet resource metrics and the container usage they
+// report, from pod annotations (metricsserver.go).
+//
+//go:embed usage/*.yaml
+var usageFiles embed.FS
+
 // Labels and annotations of the failure simulation (see docs/sandbox.md).
 const (
 	SimPodStateLabel  = "sim.opsagent.dev/state"
@@ -61,21 +67,28 @@ var (
 	LogsGVR = schema.GroupVersionResource{Group: "kwok.x-k8s.io", Version: "v1alpha1", Resource: "logs"}
 )
 
+// writeStages writes kwok's configuration: the stages, then the usage
+// simulation.
 func writeStages(path string) (string, error) {
-	names, err := fs.Glob(stageFiles, "stages/*.yaml")
-	if err != nil {
-		return "", err
-	}
-	slices.Sort(names)
 	var buf bytes.Buffer
-	for _, n := range names {
-		data, err := stageFiles.ReadFile(n)
+	for _, src := range []struct {
+		files   embed.FS
+		pattern string
+	}{{stageFiles, "stages/*.yaml"}, {usageFiles, "usage/*.yaml"}} {
+		names, err := fs.Glob(src.files, src.pattern)
 		if err != nil {
 			return "", err
 		}
-		buf.WriteString("---\n")
-		buf.Write(data)
-		buf.WriteString("\n")
+		slices.Sort(names)
+		for _, n := range names {
+			data, err := src.files.ReadFile(n)
+			if err != nil {
+				return "", err
+			}
+			buf.WriteString("---\n")
+			buf.Write(data)
+			buf.WriteString("\n")
+		}
 	}
 	return path, os.WriteFile(path, buf.Bytes(), 0o600)
 }
@@ -151,6 +164,12 @@ func (b *bootstrapper) apply(ctx context.Context, u *upper) error {
 			patch := fmt.Sprintf(`{"status":{"daemonEndpoints":{"kubeletEndpoint":{"Port":%d}},"addresses":[{"type":"InternalIP","address":"127.0.0.1"},{"type":"Hostname","address":%q}]}}`, u.cfg.Ports.Kwok, name)
 			if _, err := b.client.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}, "status"); err != nil {
 				return fmt.Errorf("update node %s for the new kwok port: %w", name, err)
+			}
+			// A node created before the sandbox ran metrics-server lacks
+			// the path of its simulated resource metrics.
+			meta := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, resourceMetricsPathAnnotation, resourceMetricsPath(name))
+			if _, err := b.client.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, []byte(meta), metav1.PatchOptions{}); err != nil {
+				return fmt.Errorf("annotate node %s with its metrics path: %w", name, err)
 			}
 		case err != nil:
 			return fmt.Errorf("create node %s: %w", name, err)
@@ -287,6 +306,7 @@ func newNode(name string, primary bool, cfg Config) (*corev1.Node, error) {
 			Annotations: map[string]string{
 				"kwok.x-k8s.io/node":           "fake",
 				"node.alpha.kubernetes.io/ttl": "0",
+				resourceMetricsPathAnnotation:  resourceMetricsPath(name),
 			},
 		},
 		Status: corev1.NodeStatus{

@@ -181,7 +181,7 @@ func podLogs(ctx context.Context, c kubernetes.Interface, ns, pod string, previo
 	if err != nil {
 		return "", err
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	b, err := io.ReadAll(rc)
 	return string(b), err
 }

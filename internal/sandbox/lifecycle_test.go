@@ -91,8 +91,8 @@ func TestUpDownCycle(t *testing.T) {
 		if !rep.Healthy {
 			t.Fatalf("round %d: sandbox not healthy: %+v", round, rep)
 		}
-		if len(rep.Components) != 6 {
-			t.Errorf("want 6 components, got %d", len(rep.Components))
+		if len(rep.Components) != 7 {
+			t.Errorf("want 7 components (metrics-server included), got %d", len(rep.Components))
 		}
 
 		// A pod made in round 1 must still be there in round 2, and its logs
@@ -179,7 +179,7 @@ func TestUpRefusesBadInput(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer l.Close()
+		defer func() { _ = l.Close() }()
 		port := l.Addr().(*net.TCPAddr).Port
 		cfg := testConfig(t, "busy")
 		cfg.Ports.APIServer = port

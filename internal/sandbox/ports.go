@@ -18,6 +18,7 @@ type Ports struct {
 	ControllerManager int `json:"controllerManager"`
 	Scheduler         int `json:"scheduler"`
 	Kwok              int `json:"kwok"`
+	MetricsServer     int `json:"metricsServer"`
 }
 
 func (p *Ports) fields() []struct {
@@ -34,6 +35,7 @@ func (p *Ports) fields() []struct {
 		{"kube-controller-manager", &p.ControllerManager},
 		{"kube-scheduler", &p.Scheduler},
 		{"kwok", &p.Kwok},
+		{"metrics-server", &p.MetricsServer},
 	}
 }
 

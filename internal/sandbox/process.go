@@ -36,8 +36,10 @@ func startProcess(name, binary string, args []string, logPath string, env []stri
 	if err != nil {
 		return nil, fmt.Errorf("open log for %s: %w", name, err)
 	}
-	defer logFile.Close() // the child has its own descriptor
-	fmt.Fprintf(logFile, "\n==== %s starting %s at %s ====\n", name, binary, time.Now().Format(time.RFC3339))
+	defer func() { _ = logFile.Close() }() // the child has its own descriptor
+	if _, err := fmt.Fprintf(logFile, "\n==== %s starting %s at %s ====\n", name, binary, time.Now().Format(time.RFC3339)); err != nil {
+		return nil, fmt.Errorf("write log for %s: %w", name, err)
+	}
 
 	cmd := exec.Command(binary, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
@@ -138,7 +140,7 @@ func tailFile(path string, n int) string {
 	if err != nil {
 		return ""
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read-only
 	const maxRead = 64 << 10
 	if st, err := f.Stat(); err == nil && st.Size() > maxRead {
 		_, _ = f.Seek(st.Size()-maxRead, io.SeekStart)

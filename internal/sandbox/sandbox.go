@@ -159,7 +159,7 @@ func (s *State) running() []*process {
 	return out
 }
 
-var requiredBinaries = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
+var requiredBinaries = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", metricsServerName}
 
 func checkBinaries(dir string) error {
 	var missing []string

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // ComponentStatus is the health of one sandbox process.
@@ -76,6 +77,8 @@ func Status(ctx context.Context, dir string) (*Report, error) {
 				url, tlsCfg = fmt.Sprintf("https://127.0.0.1:%d/healthz", st.Ports.Scheduler), selfSigned
 			case "kwok":
 				url, tlsCfg = fmt.Sprintf("https://127.0.0.1:%d/healthz", st.Ports.Kwok), selfSigned
+			case metricsServerName:
+				url, tlsCfg = fmt.Sprintf("https://127.0.0.1:%d/livez", st.Ports.MetricsServer), admin
 			}
 			if url == "" {
 				cs.Healthy = true
@@ -111,7 +114,41 @@ func Status(ctx context.Context, dir string) (*Report, error) {
 	if len(r.Nodes) == 0 {
 		r.Healthy = false
 	}
+	if b != nil {
+		for i := range r.Components {
+			if cs := &r.Components[i]; cs.Name == metricsServerName && cs.Healthy {
+				cs.Detail = b.metricsAPIState(ctx)
+			}
+		}
+	}
 	return r, nil
+}
+
+// metricsAPIAvailable is metricsAPIState's answer when the API is served.
+const metricsAPIAvailable = "metrics API available"
+
+// metricsAPIState says whether the API server serves the metrics API through
+// metrics-server: it is not Available until metrics-server answers it, and
+// pods show usage only after two scrapes.
+func (b *bootstrapper) metricsAPIState(ctx context.Context) string {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	obj, err := b.dynamic.Resource(apiServiceGVR).Get(ctx, metricsAPIService, metav1.GetOptions{})
+	if err != nil {
+		return "cannot read APIService " + metricsAPIService + ": " + err.Error()
+	}
+	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
+	for _, c := range conds {
+		m, ok := c.(map[string]any)
+		if !ok || m["type"] != "Available" {
+			continue
+		}
+		if m["status"] == "True" {
+			return metricsAPIAvailable
+		}
+		return fmt.Sprintf("metrics API not available yet: %v", m["message"])
+	}
+	return "metrics API not available yet"
 }
 
 func adminTLSFrom(p pki) *tls.Config {
@@ -139,7 +176,7 @@ func probe(ctx context.Context, url string, tlsCfg *tls.Config) error {
 	if err != nil {
 		return fmt.Errorf("health check failed: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }() // the status code is the answer
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("health check %s answered %s", url, resp.Status)
 	}

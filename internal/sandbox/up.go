@@ -49,6 +49,9 @@ func Up(ctx context.Context, cfg Config) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create certificates: %w", err)
 	}
+	if err := ensureMetricsServerPKI(p); err != nil {
+		return nil, fmt.Errorf("create metrics-server certificates: %w", err)
+	}
 
 	ctxName := "opsagent-" + cfg.Name
 	st := &State{
@@ -87,7 +90,7 @@ type upper struct {
 }
 
 func (u *upper) progress(format string, args ...any) {
-	fmt.Fprintf(u.cfg.Progress, format+"\n", args...)
+	_, _ = fmt.Fprintf(u.cfg.Progress, format+"\n", args...) // progress is informational: a closed terminal must not stop start-up
 }
 
 func (u *upper) path(parts ...string) string {
@@ -146,7 +149,7 @@ func (u *upper) run(ctx context.Context) error {
 	}
 
 	u.progress("starting kube-apiserver on https://%s", loop(ports.APIServer))
-	api, err := u.start("kube-apiserver", []string{
+	api, err := u.start("kube-apiserver", append([]string{
 		"--etcd-servers=http://" + loop(ports.EtcdClient),
 		"--bind-address=127.0.0.1",
 		"--secure-port=" + itoa(ports.APIServer),
@@ -168,7 +171,7 @@ func (u *upper) run(ctx context.Context) error {
 		"--kubelet-preferred-address-types=InternalIP,Hostname",
 		"--profiling=false",
 		"--v=0",
-	})
+	}, frontProxyArgs(p)...))
 	if err != nil {
 		return err
 	}
@@ -176,7 +179,7 @@ func (u *upper) run(ctx context.Context) error {
 		return componentFailed(api, err.Error())
 	}
 
-	for _, id := range []string{"admin", "controller-manager", "scheduler", "kwok", "provisioner"} {
+	for _, id := range []string{"admin", "controller-manager", "scheduler", "kwok", "provisioner", metricsServerName} {
 		path := u.path("config", id+".kubeconfig")
 		if id == "admin" {
 			path = st.Kubeconfig
@@ -194,8 +197,15 @@ func (u *upper) run(ctx context.Context) error {
 	if err := b.apply(ctx, u); err != nil {
 		return fmt.Errorf("bootstrap cluster objects: %w", err)
 	}
+	caPEM, err := os.ReadFile(p.path("ca.crt"))
+	if err != nil {
+		return err
+	}
+	if err := b.applyMetricsAPI(ctx, ports.MetricsServer, caPEM); err != nil {
+		return fmt.Errorf("register the metrics API: %w", err)
+	}
 
-	u.progress("starting kube-controller-manager, kube-scheduler, kwok, provisioner")
+	u.progress("starting kube-controller-manager, kube-scheduler, kwok, metrics-server, provisioner")
 	kcm, err := u.start("kube-controller-manager", []string{
 		"--kubeconfig=" + u.path("config", "controller-manager.kubeconfig"),
 		"--authentication-kubeconfig=" + u.path("config", "controller-manager.kubeconfig"),
@@ -252,6 +262,10 @@ func (u *upper) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	ms, err := u.start(metricsServerName, u.metricsServerArgs())
+	if err != nil {
+		return err
+	}
 	provArgs := append(append([]string(nil), cfg.ProvisionerCommand[1:]...),
 		"--kubeconfig="+u.path("config", "provisioner.kubeconfig"), "--volumes="+u.path("volumes"))
 	prov, err := startProcess("provisioner", cfg.ProvisionerCommand[0], provArgs, u.path("logs", "provisioner.log"), cfg.ProvisionerEnv)
@@ -264,7 +278,7 @@ func (u *upper) run(ctx context.Context) error {
 	}
 
 	// Any of these dying now is the likeliest reason the nodes never turn Ready.
-	watch := []*process{etcd, api, kcm, sched, kwok, prov}
+	watch := []*process{etcd, api, kcm, sched, kwok, ms, prov}
 	u.progress("waiting for %d node(s) Ready and the default ServiceAccount", cfg.Nodes)
 	// The controller-manager, scheduler and kwok serve with self-signed
 	// certificates; the probe checks liveness, not identity.
@@ -273,11 +287,29 @@ func (u *upper) run(ctx context.Context) error {
 		{kcm, "https://" + loop(ports.ControllerManager) + "/healthz", selfSigned},
 		{sched, "https://" + loop(ports.Scheduler) + "/healthz", selfSigned},
 		{kwok, "https://" + loop(ports.Kwok) + "/healthz", selfSigned},
+		// Live, not ready: ready waits for two scrapes (about 20 s), which
+		// only `top` needs, not the rest of the sandbox.
+		{ms, "https://" + loop(ports.MetricsServer) + "/livez", u.adminTLS()},
 	}
 	if err := b.waitReady(ctx, st.Nodes, watch, checks); err != nil {
 		return err
 	}
-	return nil
+	// The API server serves metrics.k8s.io only once it has reached
+	// metrics-server; `top` right after `up` must not find it missing.
+	for {
+		state := b.metricsAPIState(ctx)
+		if state == metricsAPIAvailable {
+			return nil
+		}
+		if ms.hasExited() {
+			return componentFailed(ms, "while registering the metrics API")
+		}
+		select {
+		case <-ctx.Done():
+			return componentFailed(ms, state)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // adminTLS is a TLS config that trusts the sandbox CA and presents the
@@ -296,7 +328,7 @@ func waitHTTP(ctx context.Context, proc *process, tlsCfg *tls.Config, url string
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		resp, err := client.Do(req)
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close() // the status code is the answer
 			if resp.StatusCode == http.StatusOK {
 				return nil
 			}

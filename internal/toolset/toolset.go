@@ -14,6 +14,7 @@ import (
 	"github.com/opsagent/opsagent/internal/tools/nodetools"
 	"github.com/opsagent/opsagent/internal/tools/objecttools"
 	"github.com/opsagent/opsagent/internal/tools/releasetools"
+	"github.com/opsagent/opsagent/internal/tools/usagetools"
 )
 
 // Options shape the tools that read local files (Helm charts).
@@ -30,6 +31,7 @@ func New(c *kube.Clients, o Options) []tools.Tool {
 		nodetools.New(c),
 		configtools.New(c),
 		objecttools.New(c),
+		usagetools.New(c),
 	)
 }
 

@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/opsagent/opsagent/internal/agent"
+	"github.com/opsagent/opsagent/internal/termsafe"
 	"github.com/opsagent/opsagent/internal/tools"
 )
 
@@ -47,7 +48,10 @@ func Text(w io.Writer, run *agent.Run, o Options) error {
 	if run.Answer != "" {
 		fmt.Fprintf(&b, "\n%s\n", strings.TrimSpace(run.Answer))
 	}
-	_, err := w.Write(b.Bytes())
+	// Everything above may hold cluster or model text (names, events,
+	// logs, the answer), and the report adds no escapes of its own: one
+	// pass over the whole keeps any of it from driving the terminal.
+	_, err := io.WriteString(w, termsafe.Text(b.String()))
 	return err
 }
 

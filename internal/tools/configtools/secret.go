@@ -35,7 +35,7 @@ var secretTypes = []string{
 // SecretKey is one key as the model asks for it: its value is generated.
 type SecretKey struct {
 	Key            string `json:"key"`
-	GenerateLength int    `json:"generate_length,omitempty" description:"Random value length, 16-256 (default 32)"`
+	GenerateLength int    `json:"generate_length,omitempty" description:"Length 16-256, default 32"`
 }
 
 // SourcedSecretKey is one key as the CLI gives it: generated, or read from a
@@ -64,8 +64,8 @@ type secretKeyArg interface{ secretKey() keySpec }
 type secretArgs[K secretKeyArg] struct {
 	Name      string `json:"name" description:"Secret name"`
 	Namespace string `json:"namespace,omitempty" description:"Namespace; defaults to the current namespace"`
-	Type      string `json:"type,omitempty" description:"Secret type (default Opaque)"`
-	Keys      []K    `json:"keys" description:"Keys to set to generated values"`
+	Type      string `json:"type,omitempty" description:"Default Opaque"`
+	Keys      []K    `json:"keys" description:"Keys to generate values for"`
 }
 
 // CreateSecretArgs are create_secret's arguments as the model sends them.

@@ -12,7 +12,6 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/opsagent/opsagent/internal/diagnose"
 	"github.com/opsagent/opsagent/internal/kube"
@@ -51,7 +50,7 @@ type DiagnoseArgs struct {
 
 // Validate implements tools.Validator.
 func (a DiagnoseArgs) Validate() error {
-	if err := checkNamespace(a.Namespace); err != nil {
+	if err := kubetools.CheckNamespace(a.Namespace); err != nil {
 		return err
 	}
 	if a.Namespace != "" && a.AllNamespaces {
@@ -116,7 +115,7 @@ func (a ExplainArgs) Validate() error {
 			return err
 		}
 	}
-	return checkNamespace(a.Namespace)
+	return kubetools.CheckNamespace(a.Namespace)
 }
 
 // Explain declares the explain tool.
@@ -168,13 +167,3 @@ func mapErr(err error) error {
 // namespaceFor is the namespace a call works in: the same rule as every
 // other tool's.
 var namespaceFor = kubetools.NamespaceFor
-
-func checkNamespace(ns string) error {
-	if ns == "" {
-		return nil
-	}
-	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
-		return fmt.Errorf("namespace %q is not a valid namespace name: %s", ns, strings.Join(errs, "; "))
-	}
-	return nil
-}

@@ -1,6 +1,7 @@
 package kubetools
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -49,24 +50,7 @@ func CheckRange(field string, v, lo, hi int) error {
 	return nil
 }
 
-// orDefault returns def for the zero value: optional integer arguments use
-// 0 for "not given".
-func orDefault(v, def int) int {
-	if v == 0 {
-		return def
-	}
-	return v
-}
-
 // TimeoutFor turns an optional timeout_seconds into a duration.
 func TimeoutFor(seconds int) time.Duration {
-	return time.Duration(orDefault(seconds, defaultTimeoutSeconds)) * time.Second
-}
-
-// boolOr reads an optional boolean whose default is not false.
-func boolOr(p *bool, def bool) bool {
-	if p == nil {
-		return def
-	}
-	return *p
+	return time.Duration(cmp.Or(seconds, defaultTimeoutSeconds)) * time.Second
 }

@@ -23,7 +23,7 @@ type AutoscaleArgs struct {
 	Namespace   string `json:"namespace,omitempty" description:"Default: current namespace"`
 	MinReplicas int    `json:"min_replicas" description:"1-1000"`
 	MaxReplicas int    `json:"max_replicas" description:"Up to 1000"`
-	CPUPercent  int    `json:"cpu_percent" description:"Target CPU utilisation, 1-100"`
+	CPUPercent  int    `json:"cpu_percent" description:"Target CPU %, 1-100"`
 }
 
 // Validate implements tools.Validator.

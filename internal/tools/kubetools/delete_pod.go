@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/opsagent/opsagent/internal/kube"
+	"github.com/opsagent/opsagent/internal/resolve"
 	"github.com/opsagent/opsagent/internal/tools"
 )
 
@@ -55,12 +56,12 @@ func prepareDeletePod(ctx context.Context, c *kube.Clients, a DeletePodArgs) (to
 	if len(rp.Pods) > 1 {
 		// Deleting is not something to guess about: which pod is the
 		// caller's choice.
-		cands := make([]candidate, len(rp.Pods))
+		cands := make([]resolve.Candidate, len(rp.Pods))
 		for i, p := range rp.Pods {
-			cands[i] = candidate{Kind: "pod", Name: p.Name}
+			cands[i] = resolve.Candidate{Kind: "pod", Name: p.Name}
 		}
 		return nil, fmt.Errorf("%w: %s has %d pods: %s; name the pod to delete",
-			tools.ErrAmbiguous, rp.Via.describe(), len(rp.Pods), listNames(cands))
+			tools.ErrAmbiguous, rp.Via.describe(), len(rp.Pods), resolve.List(cands))
 	}
 	pod := rp.Pods[0]
 	owner, recreate, fate := podFate(ctx, c, &pod)

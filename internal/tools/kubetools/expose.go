@@ -26,8 +26,8 @@ type ExposeArgs struct {
 	Name        string `json:"name" description:"Workload name"`
 	Namespace   string `json:"namespace,omitempty" description:"Default: current namespace"`
 	ServiceName string `json:"service_name,omitempty" description:"Default: the workload name"`
-	Port        int    `json:"port,omitempty" description:"Default: the pod's ports"`
-	TargetPort  int    `json:"target_port,omitempty" description:"Default: the pod's port"`
+	Port        int    `json:"port,omitempty" description:"Default: pod ports"`
+	TargetPort  int    `json:"target_port,omitempty" description:"Default: port"`
 	Type        string `json:"type,omitempty" enum:"ClusterIP,NodePort,LoadBalancer" description:"Default ClusterIP"`
 }
 

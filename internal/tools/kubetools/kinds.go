@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/opsagent/opsagent/internal/resolve"
 	"github.com/opsagent/opsagent/internal/tools"
 )
 
@@ -22,40 +23,6 @@ type KindInfo struct {
 // label is the lower-case kind used in object references ("deployment/x").
 func (k KindInfo) label() string { return strings.ToLower(k.GVK.Kind) }
 
-// shortNames maps kubectl's short names (and the event names that would
-// otherwise be ambiguous between core and events.k8s.io) to resources. The
-// RESTMapper kubectl builds expands short names from discovery too; this
-// table keeps the common ones working with any mapper, and pins "events" to
-// the core group that kubectl and involvedObject queries use.
-var shortNames = map[string]schema.GroupResource{
-	"po":     {Resource: "pods"},
-	"svc":    {Resource: "services"},
-	"ep":     {Resource: "endpoints"},
-	"cm":     {Resource: "configmaps"},
-	"pvc":    {Resource: "persistentvolumeclaims"},
-	"pv":     {Resource: "persistentvolumes"},
-	"no":     {Resource: "nodes"},
-	"ns":     {Resource: "namespaces"},
-	"sa":     {Resource: "serviceaccounts"},
-	"ev":     {Resource: "events"},
-	"event":  {Resource: "events"},
-	"events": {Resource: "events"},
-	"quota":  {Resource: "resourcequotas"},
-	"limits": {Resource: "limitranges"},
-	"deploy": {Group: "apps", Resource: "deployments"},
-	"sts":    {Group: "apps", Resource: "statefulsets"},
-	"ds":     {Group: "apps", Resource: "daemonsets"},
-	"rs":     {Group: "apps", Resource: "replicasets"},
-	"cj":     {Group: "batch", Resource: "cronjobs"},
-	"ing":    {Group: "networking.k8s.io", Resource: "ingresses"},
-	"netpol": {Group: "networking.k8s.io", Resource: "networkpolicies"},
-	"hpa":    {Group: "autoscaling", Resource: "horizontalpodautoscalers"},
-	"pdb":    {Group: "policy", Resource: "poddisruptionbudgets"},
-	"sc":     {Group: "storage.k8s.io", Resource: "storageclasses"},
-	"crd":    {Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"},
-	"crds":   {Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"},
-}
-
 // CommonKinds is shown when a kind is not recognised.
 const CommonKinds = "pods, deployments, statefulsets, daemonsets, replicasets, jobs, cronjobs, services, ingresses, configmaps, secrets, pvc, pv, nodes, events, namespaces, hpa"
 
@@ -64,10 +31,12 @@ const CommonKinds = "pods, deployments, statefulsets, daemonsets, replicasets, j
 // RESTMapper so that any kind the API serves (CRDs included) works.
 func ResolveKind(mapper meta.RESTMapper, kind string) (KindInfo, error) {
 	s := strings.ToLower(strings.TrimSpace(kind))
-	gr, ok := shortNames[s]
-	if !ok {
-		// "deployments.apps" names the group after the first dot.
-		gr = schema.ParseGroupResource(s)
+	// The shared kind table knows the short names with any mapper, and
+	// pins "events" to the core group; "foos.example.com" names the group
+	// after the first dot.
+	gr := schema.ParseGroupResource(s)
+	if k, ok := resolve.LookupKind(s); ok {
+		gr = k.GroupResource()
 	}
 	gvr, err := mapper.ResourceFor(gr.WithVersion(""))
 	if err != nil {
@@ -127,15 +96,6 @@ func (k workloadKind) title() string {
 	return string(k)
 }
 
-var workloadAliases = map[string]workloadKind{
-	"deploy": kindDeployment, "deployment": kindDeployment, "deployments": kindDeployment,
-	"deployment.apps": kindDeployment, "deployments.apps": kindDeployment,
-	"sts": kindStatefulSet, "statefulset": kindStatefulSet, "statefulsets": kindStatefulSet,
-	"statefulset.apps": kindStatefulSet, "statefulsets.apps": kindStatefulSet,
-	"ds": kindDaemonSet, "daemonset": kindDaemonSet, "daemonsets": kindDaemonSet,
-	"daemonset.apps": kindDaemonSet, "daemonsets.apps": kindDaemonSet,
-}
-
 // parseWorkloadKind accepts kubectl's spellings of the allowed kinds. An
 // empty kind stays empty: the resolver then searches all allowed kinds.
 func parseWorkloadKind(s string, allowed []workloadKind) (workloadKind, error) {
@@ -143,8 +103,9 @@ func parseWorkloadKind(s string, allowed []workloadKind) (workloadKind, error) {
 	if s == "" {
 		return "", nil
 	}
-	k, ok := workloadAliases[s]
-	if !ok || !slices.Contains(allowed, k) {
+	info, ok := resolve.LookupKind(s)
+	k := workloadKind(info.Name())
+	if !ok || !info.Workload || !slices.Contains(allowed, k) {
 		names := make([]string, len(allowed))
 		for i, a := range allowed {
 			names[i] = string(a)

@@ -1,6 +1,7 @@
 package kubetools
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/opsagent/opsagent/internal/kube"
+	"github.com/opsagent/opsagent/internal/resolve"
 	"github.com/opsagent/opsagent/internal/tools"
 )
 
@@ -60,7 +62,7 @@ func ListEvents(c *kube.Clients) tools.Tool {
 
 func listEvents(ctx context.Context, c *kube.Clients, a ListEventsArgs) (*EventsResult, error) {
 	ns := NamespaceFor(c, a.Namespace)
-	q := eventQuery{Namespace: ns, WarningsOnly: a.WarningsOnly, Limit: orDefault(a.Limit, defaultListLimit)}
+	q := eventQuery{Namespace: ns, WarningsOnly: a.WarningsOnly, Limit: cmp.Or(a.Limit, defaultListLimit)}
 	res := &EventsResult{Namespace: ns}
 	if a.Name != "" {
 		obj, uids, err := eventSubject(ctx, c, ns, a.Kind, a.Name)
@@ -94,14 +96,14 @@ func listEvents(ctx context.Context, c *kube.Clients, a ListEventsArgs) (*Events
 // the UIDs whose events belong to it: its own, and for a workload those of
 // the ReplicaSets and pods it controls, where its failures are reported.
 func eventSubject(ctx context.Context, c *kube.Clients, ns, kind, name string) (string, []string, error) {
-	if prefix, rest := splitKindPrefix(name); prefix != "" {
+	if prefix, rest := resolve.SplitKind(name); prefix != "" {
 		if kind != "" && !strings.EqualFold(kind, prefix) {
 			return "", nil, fmt.Errorf("%w: name %q names kind %s but kind is %s", tools.ErrInvalidArgs, name, prefix, kind)
 		}
 		kind, name = prefix, rest
 	}
 	if kind == "" {
-		p, err := c.Typed.CoreV1().Pods(ns).Get(ctx, normalizeName(name), metav1.GetOptions{})
+		p, err := c.Typed.CoreV1().Pods(ns).Get(ctx, resolve.NormalizeName(name), metav1.GetOptions{})
 		switch {
 		case err == nil:
 			return "pod/" + p.Name, []string{string(p.UID)}, nil
@@ -123,8 +125,8 @@ func eventSubject(ctx context.Context, c *kube.Clients, ns, kind, name string) (
 		return "", nil, err
 	}
 	subject, uids := k.label()+"/"+u.GetName(), []string{string(u.GetUID())}
-	if wk, ok := workloadAliases[k.label()]; ok && k.GVK.Group == "apps" {
-		owned := ownedUIDs(ctx, c, workloadRef{Kind: wk, Name: u.GetName(), Namespace: u.GetNamespace()}, u.GetUID())
+	if wk, ok := resolve.LookupKind(k.label()); ok && wk.Workload && k.GVK.Group == wk.Group {
+		owned := ownedUIDs(ctx, c, workloadRef{Kind: workloadKind(wk.Name()), Name: u.GetName(), Namespace: u.GetNamespace()}, u.GetUID())
 		if len(owned) > 0 {
 			subject += " (with its replicasets and pods)"
 			uids = append(uids, owned...)

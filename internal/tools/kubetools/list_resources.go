@@ -1,6 +1,7 @@
 package kubetools
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -74,7 +75,7 @@ func listResources(ctx context.Context, c *kube.Clients, a ListResourcesArgs) (*
 		ns = NamespaceFor(c, a.Namespace)
 		res.Namespace = ns
 	}
-	limit := orDefault(a.Limit, defaultListLimit)
+	limit := cmp.Or(a.Limit, defaultListLimit)
 	// The API's limit keeps a namespace with thousands of pods from being
 	// read in full for a page of rows; continue tells us there is more.
 	list, err := c.Dynamic.Resource(k.GVR).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: a.Selector, Limit: int64(limit)})

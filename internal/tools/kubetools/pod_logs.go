@@ -2,6 +2,7 @@ package kubetools
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/opsagent/opsagent/internal/kube"
+	"github.com/opsagent/opsagent/internal/resolve"
 	"github.com/opsagent/opsagent/internal/tools"
 )
 
@@ -82,12 +84,12 @@ func podLogs(ctx context.Context, c *kube.Clients, a PodLogsArgs) (*LogsResult, 
 	res := &LogsResult{Pod: pod.Name, Namespace: ns, Previous: a.Previous}
 	if rp.Via != nil {
 		res.Workload = rp.Via.String()
-		res.OtherPods = podNames(rp.Pods[1:])[:min(len(rp.Pods)-1, maxListed)]
+		res.OtherPods = podNames(rp.Pods[1:])[:min(len(rp.Pods)-1, resolve.MaxListed)]
 	}
 	if res.Container, err = pickContainer(pod, a.Container); err != nil {
 		return nil, err
 	}
-	tail := int64(orDefault(a.Tail, defaultTail))
+	tail := int64(cmp.Or(a.Tail, defaultTail))
 	limit := int64(maxLogRead)
 	stream, err := c.Typed.CoreV1().Pods(ns).GetLogs(pod.Name, &corev1.PodLogOptions{
 		Container: res.Container, TailLines: &tail, Previous: a.Previous, LimitBytes: &limit,

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/opsagent/opsagent/internal/kube"
+	"github.com/opsagent/opsagent/internal/resolve"
 	"github.com/opsagent/opsagent/internal/tools"
 )
 
@@ -31,9 +32,9 @@ type resolvedPods struct {
 // name refers to (through the shared resolver). A name that is neither is
 // ErrNotFound, saying both were tried.
 func resolvePods(ctx context.Context, c *kube.Clients, ns, name string) (resolvedPods, error) {
-	kind, bare := splitKindPrefix(name)
-	if kind == "" || kind == "pod" || kind == "po" || kind == "pods" {
-		p, err := c.Typed.CoreV1().Pods(ns).Get(ctx, normalizeName(bare), metav1.GetOptions{})
+	kind, bare := resolve.SplitKind(name)
+	if k, _ := resolve.LookupKind(kind); kind == "" || k.Kind == "Pod" {
+		p, err := c.Typed.CoreV1().Pods(ns).Get(ctx, resolve.NormalizeName(bare), metav1.GetOptions{})
 		switch {
 		case err == nil:
 			return resolvedPods{Pods: []corev1.Pod{*p}}, nil

@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/tools"
@@ -89,7 +90,7 @@ func prepareRestart(ctx context.Context, c *kube.Clients, a RestartWorkloadArgs)
 		}
 		res := &RestartResult{Workload: ref.String(), Namespace: ns, RestartedAt: at, RevisionBefore: before}
 		res.Message = fmt.Sprintf("%s restarted; not waiting for the rollout (rollout_status follows it)", ref.describe())
-		if boolOr(a.Wait, true) {
+		if ptr.Deref(a.Wait, true) {
 			if res.RolloutOutcome, err = waitRollout(ctx, c, ref, TimeoutFor(a.TimeoutSeconds), rolledOut); err != nil {
 				return res, err
 			}

@@ -13,6 +13,7 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/tools"
@@ -121,7 +122,7 @@ func prepareRollback(ctx context.Context, c *kube.Clients, a RollbackDeploymentA
 		res := &RollbackResult{Deployment: ref.String(), Namespace: ns, FromRevision: current, ToRevision: target, ImageChanges: changes}
 		res.Message = fmt.Sprintf("%s rolled back to the template of revision %d (the controller records it as a new revision); not waiting for the rollout (rollout_status follows it)",
 			ref.describe(), target)
-		if boolOr(a.Wait, true) {
+		if ptr.Deref(a.Wait, true) {
 			if res.RolloutOutcome, err = waitRollout(ctx, c, ref, TimeoutFor(a.TimeoutSeconds), rolledOut); err != nil {
 				return res, err
 			}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/tools"
+	"k8s.io/utils/ptr"
 )
 
 // rolloutKinds are the workloads that roll out.
@@ -67,7 +68,7 @@ func rolloutStatus(ctx context.Context, c *kube.Clients, a RolloutStatusArgs) (*
 	res := &RolloutStatusResult{Workload: ref.String(), Namespace: ns, Revision: w.revision()}
 	p := w.progress()
 	res.RolloutOutcome = &RolloutOutcome{Progress: p, Converged: p.Done}
-	if boolOr(a.Wait, true) && !p.Done && !p.DeadlineExceeded {
+	if ptr.Deref(a.Wait, true) && !p.Done && !p.DeadlineExceeded {
 		if res.RolloutOutcome, err = waitRollout(ctx, c, ref, TimeoutFor(a.TimeoutSeconds), rolledOut); err != nil {
 			return nil, err
 		}

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
+	"github.com/opsagent/opsagent/internal/redact"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
@@ -365,14 +365,12 @@ func eventRowOf(e *corev1.Event) Row {
 // went wrong, the rest is usually a stack of repeats.
 const maxMessageLen = 300
 
-// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
+// truncate cuts s to at most n bytes on a rune boundary (redact.Truncate,
+// the one rune-safe cut), marking how much was left out.
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + fmt.Sprintf("… (%d bytes more)", len(s)-cut)
+	cut := redact.Truncate(s, n)
+	return cut + fmt.Sprintf("… (%d bytes more)", len(s)-len(cut))
 }

@@ -8,6 +8,7 @@ import (
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/tools"
@@ -119,7 +120,7 @@ func prepareScale(ctx context.Context, c *kube.Clients, a ScaleWorkloadArgs) (to
 			return nil, fmt.Errorf("scale %s to %d: %w", ref.describe(), after, err)
 		}
 		res := &ScaleResult{Workload: ref.String(), Namespace: ns, Before: before, After: after}
-		if !boolOr(a.Wait, true) {
+		if !ptr.Deref(a.Wait, true) {
 			res.Message = fmt.Sprintf("%s scaled from %d to %d replicas; not waiting for them (rollout_status checks progress)", ref.describe(), before, after)
 			return res, nil
 		}

@@ -25,8 +25,8 @@ type SetEnvArgs struct {
 	Name           string      `json:"name" description:"Workload name"`
 	Namespace      string      `json:"namespace,omitempty" description:"Default: current namespace"`
 	Container      string      `json:"container,omitempty" description:"Required if the pod has several"`
-	Set            []EnvVarArg `json:"set,omitempty" description:"Vars to add or change"`
-	Unset          []string    `json:"unset,omitempty" description:"Var names to remove"`
+	Set            []EnvVarArg `json:"set,omitempty" description:"Vars to set"`
+	Unset          []string    `json:"unset,omitempty" description:"Names to remove"`
 	Wait           *bool       `json:"wait,omitempty" description:"Default true"`
 	TimeoutSeconds int         `json:"timeout_seconds,omitempty" description:"Default 120"`
 }
@@ -131,7 +131,7 @@ func (e EnvVarArg) envVar() corev1.EnvVar {
 // SetEnv declares set_env.
 func SetEnv(c *kube.Clients) tools.Tool {
 	return tools.Define(NameSetEnv,
-		"Set or unset env vars: value, secret_key_ref or config_map_key_ref.",
+		"Set or unset env vars.",
 		tools.Write,
 		func(ctx context.Context, a SetEnvArgs) (tools.Action, error) {
 			req := containerRequest{Kind: a.Kind, Name: a.Name, Namespace: a.Namespace, Container: a.Container, Wait: a.Wait, TimeoutSeconds: a.TimeoutSeconds}

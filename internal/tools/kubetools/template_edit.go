@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/tools"
@@ -102,7 +103,7 @@ func prepareContainerEdit(ctx context.Context, c *kube.Clients, r containerReque
 		}
 		res := &TemplateChangeResult{Workload: ref.String(), Namespace: ns, Container: container, Change: change.Summary, RevisionBefore: before}
 		res.Message = fmt.Sprintf("%s updated; not waiting for the rollout (rollout_status follows it)", ref.describe())
-		if boolOr(r.Wait, true) {
+		if ptr.Deref(r.Wait, true) {
 			timeout := TimeoutFor(r.TimeoutSeconds)
 			if res.RolloutOutcome, err = waitRollout(ctx, c, ref, timeout, rolledOut); err != nil {
 				return res, err

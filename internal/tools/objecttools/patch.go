@@ -26,7 +26,7 @@ type PatchObjectArgs struct {
 	Kind      string `json:"kind" description:"e.g. deployment, service"`
 	Name      string `json:"name" description:"Object name"`
 	Namespace string `json:"namespace,omitempty" description:"Defaults to the current namespace"`
-	Patch     string `json:"patch" description:"JSON object, e.g. {\"spec\":{\"replicas\":2}}"`
+	Patch     string `json:"patch" description:"JSON, e.g. {\"spec\":{\"replicas\":2}}"`
 	PatchType string `json:"patch_type,omitempty" enum:"strategic,merge" description:"Default strategic; merge for custom resources"`
 }
 

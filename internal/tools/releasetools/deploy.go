@@ -7,9 +7,11 @@ import (
 	"strings"
 
 	"helm.sh/helm/v3/pkg/chart"
+	"k8s.io/utils/ptr"
 
 	"github.com/opsagent/opsagent/internal/release"
 	"github.com/opsagent/opsagent/internal/tools"
+	"github.com/opsagent/opsagent/internal/tools/kubetools"
 )
 
 // DeployArgs are helm_deploy's arguments.
@@ -31,7 +33,7 @@ func (a DeployArgs) Validate() error {
 	if err := checkRelease(a.Release); err != nil {
 		return err
 	}
-	if err := checkNamespace(a.Namespace); err != nil {
+	if err := kubetools.CheckNamespace(a.Namespace); err != nil {
 		return err
 	}
 	if len(a.ValuesSet) > maxValueArgs || len(a.ValuesFiles) > maxValueArgs {
@@ -52,14 +54,14 @@ func (a DeployArgs) Validate() error {
 
 // options converts the arguments for a chart and values read in Prepare.
 func (a DeployArgs) options(ch *chart.Chart, src *chartSource) release.DeployOptions {
-	atomic := boolOr(a.Atomic, true)
+	atomic := ptr.Deref(a.Atomic, true)
 	return release.DeployOptions{
 		ReleaseName:     a.Release,
 		Chart:           ch,
 		Values:          release.Values{Loaded: src.values, Set: a.ValuesSet},
 		ReuseValues:     a.ReuseValues,
 		Atomic:          atomic,
-		Wait:            boolOr(a.Wait, true) || atomic,
+		Wait:            ptr.Deref(a.Wait, true) || atomic,
 		Timeout:         timeoutFor(a.TimeoutSeconds),
 		CreateNamespace: a.CreateNamespace,
 	}
@@ -68,7 +70,7 @@ func (a DeployArgs) options(ch *chart.Chart, src *chartSource) release.DeployOpt
 // Deploy declares helm_deploy.
 func Deploy(d Deps) tools.Tool {
 	return tools.Define(NameDeploy,
-		"helm upgrade --install; default chart: the built-in Todo Chatbot.",
+		"helm upgrade --install; default chart: the Todo Chatbot.",
 		tools.Write,
 		func(ctx context.Context, a DeployArgs) (tools.Action, error) { return prepareDeploy(ctx, d, a) })
 }

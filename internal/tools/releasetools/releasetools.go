@@ -32,6 +32,7 @@ import (
 
 	"github.com/opsagent/opsagent/internal/release"
 	"github.com/opsagent/opsagent/internal/tools"
+	"github.com/opsagent/opsagent/internal/tools/kubetools"
 )
 
 // Tool names. The planner, the LLM loop and the CLI refer to tools by these
@@ -120,34 +121,15 @@ func checkRelease(name string) error {
 	return nil
 }
 
-// checkNamespace accepts "" (the current namespace) or a valid namespace name.
-func checkNamespace(ns string) error {
-	if ns == "" {
-		return nil
-	}
-	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
-		return fmt.Errorf("namespace %q is not a valid name: %s", ns, strings.Join(errs, "; "))
-	}
-	return nil
-}
-
-// checkTimeout bounds timeout_seconds.
+// checkTimeout bounds timeout_seconds; Helm waits may run longer than the
+// other tools' (maxTimeoutSeconds).
 func checkTimeout(secs int) error {
-	if secs < 0 || secs > maxTimeoutSeconds {
-		return fmt.Errorf("timeout_seconds must be between 0 and %d, got %d", maxTimeoutSeconds, secs)
-	}
-	return nil
+	return kubetools.CheckRange("timeout_seconds", secs, 0, maxTimeoutSeconds)
 }
 
-// timeoutFor converts timeout_seconds; 0 leaves the release package's default.
+// timeoutFor converts timeout_seconds; 0 leaves the release package's
+// default (Helm's 5 minutes, not the other tools' 2).
 func timeoutFor(secs int) time.Duration { return time.Duration(secs) * time.Second }
-
-func boolOr(p *bool, def bool) bool {
-	if p == nil {
-		return def
-	}
-	return *p
-}
 
 // classify marks release errors the caller must tell apart with the tools
 // package's sentinels: a missing release or revision and invalid values are

@@ -7,6 +7,8 @@ import (
 
 	"github.com/opsagent/opsagent/internal/release"
 	"github.com/opsagent/opsagent/internal/tools"
+	"github.com/opsagent/opsagent/internal/tools/kubetools"
+	"k8s.io/utils/ptr"
 )
 
 // RollbackArgs are helm_rollback's arguments.
@@ -23,7 +25,7 @@ func (a RollbackArgs) Validate() error {
 	if err := checkRelease(a.Release); err != nil {
 		return err
 	}
-	if err := checkNamespace(a.Namespace); err != nil {
+	if err := kubetools.CheckNamespace(a.Namespace); err != nil {
 		return err
 	}
 	if a.Revision < 0 {
@@ -59,7 +61,7 @@ func prepareRollback(ctx context.Context, d Deps, a RollbackArgs) (tools.Action,
 			return nil, err
 		}
 		res, err := c.Rollback(ctx, name, release.RollbackOptions{
-			Revision: p.Target.Revision, Wait: boolOr(a.Wait, true), Timeout: timeoutFor(a.TimeoutSeconds),
+			Revision: p.Target.Revision, Wait: ptr.Deref(a.Wait, true), Timeout: timeoutFor(a.TimeoutSeconds),
 		})
 		return res, classify(err)
 	}

@@ -74,8 +74,8 @@ func (s *chartSource) describe() string {
 func (o Options) readSource(a DeployArgs) (*chartSource, error) {
 	src := &chartSource{}
 	var err error
-	switch {
-	case a.ChartPath == "":
+	switch a.ChartPath {
+	case "":
 		src.label = "built-in " + charts.TodoChatbotName
 		src.files, err = charts.Files(charts.TodoChatbotFS())
 		if err != nil {
@@ -105,11 +105,11 @@ func digest(files []*loader.BufferedFile, values []release.ValuesFile) string {
 	h := sha256.New()
 	sorted := slices.SortedFunc(slices.Values(files), func(a, b *loader.BufferedFile) int { return strings.Compare(a.Name, b.Name) })
 	for _, f := range sorted {
-		fmt.Fprintf(h, "chart %q %d\n", f.Name, len(f.Data))
+		_, _ = fmt.Fprintf(h, "chart %q %d\n", f.Name, len(f.Data)) // a hash.Hash never fails a write
 		h.Write(f.Data)
 	}
 	for _, v := range values {
-		fmt.Fprintf(h, "values %q %d\n", v.Name, len(v.Data))
+		_, _ = fmt.Fprintf(h, "values %q %d\n", v.Name, len(v.Data))
 		h.Write(v.Data)
 	}
 	return hex.EncodeToString(h.Sum(nil))

@@ -5,6 +5,7 @@ import (
 
 	"github.com/opsagent/opsagent/internal/release"
 	"github.com/opsagent/opsagent/internal/tools"
+	"github.com/opsagent/opsagent/internal/tools/kubetools"
 )
 
 // ReleaseArgs name one release; helm_status and helm_history take them.
@@ -18,7 +19,7 @@ func (a ReleaseArgs) Validate() error {
 	if err := checkRelease(a.Release); err != nil {
 		return err
 	}
-	return checkNamespace(a.Namespace)
+	return kubetools.CheckNamespace(a.Namespace)
 }
 
 // HistoryResult is helm_history's result.

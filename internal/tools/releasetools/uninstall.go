@@ -7,6 +7,7 @@ import (
 
 	"github.com/opsagent/opsagent/internal/release"
 	"github.com/opsagent/opsagent/internal/tools"
+	"github.com/opsagent/opsagent/internal/tools/kubetools"
 )
 
 // UninstallArgs are helm_uninstall's arguments.
@@ -22,7 +23,7 @@ func (a UninstallArgs) Validate() error {
 	if err := checkRelease(a.Release); err != nil {
 		return err
 	}
-	if err := checkNamespace(a.Namespace); err != nil {
+	if err := kubetools.CheckNamespace(a.Namespace); err != nil {
 		return err
 	}
 	return checkTimeout(a.TimeoutSeconds)

@@ -1,0 +1,86 @@
+package diagnose
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/pager"
+)
+
+// Paging. A snapshot reads whole kinds across a namespace or the cluster;
+// one unpaged LIST of 50,000 pods is a response of about 100 MiB that the
+// client holds, as bytes and decoded, all at once, and the API server builds
+// in one piece too. Read a page at a time instead, and keep of each object
+// only what the analyzers read (slimMeta), so that peak memory is what is
+// kept plus a few pages, not the whole response twice. bench/diagnose and
+// docs/performance.md have the figures.
+const (
+	// DefaultPageSize is how many objects one LIST returns: 5,000 pods are
+	// 10 requests, and one page of pods is about 1 MiB of protobuf.
+	DefaultPageSize = 500
+	// pageBuffer is how many pages are fetched ahead while one is being
+	// indexed: one overlaps the next request with decoding the current page
+	// without holding many pages at once.
+	pageBuffer = 1
+)
+
+// eachItem lists with list, a page of pageSize at a time (pageSize < 0:
+// one unpaged LIST, the baseline bench/diagnose compares with), and calls
+// each for every item. Items are pointers into the page: copy what is kept.
+//
+// client-go's pager is used because it does what a hand-written loop
+// would not: it fetches the next page while the current one is processed.
+// A continue token that expired (a list slower than the API server's
+// compaction interval, about 5 minutes) fails the list: it is reported as
+// any other list failure.
+func eachItem[T any, L runtime.Object](ctx context.Context, pageSize int64, opts metav1.ListOptions, list func(context.Context, metav1.ListOptions) (L, error), each func(*T)) error {
+	p := pager.New(func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+		l, err := list(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		return l, nil
+	})
+	switch {
+	case pageSize < 0:
+		p.PageSize = 0 // no limit: one LIST
+	case pageSize == 0:
+		p.PageSize = DefaultPageSize
+	default:
+		p.PageSize = pageSize
+	}
+	p.PageBufferSize = pageBuffer
+	return p.EachListItem(ctx, opts, func(o runtime.Object) error {
+		t, ok := any(o).(*T)
+		if !ok {
+			return fmt.Errorf("list returned %T, want %T", o, t)
+		}
+		each(t)
+		return nil
+	})
+}
+
+// slimMeta drops what diagnose never reads from an object it keeps:
+// managed fields (often the largest part of an object as decoded) and
+// kubectl's last-applied annotation, a full copy of the object.
+func slimMeta(o metav1.Object) {
+	o.SetManagedFields(nil)
+	if a := o.GetAnnotations(); a != nil {
+		delete(a, corev1.LastAppliedConfigAnnotation)
+	}
+}
+
+// appendSlim returns a function that appends a slimmed copy of each item to
+// *dst: the copy does not keep the page's items array alive.
+func appendSlim[T any, PT interface {
+	*T
+	metav1.Object
+}](dst *[]T) func(*T) {
+	return func(t *T) {
+		slimMeta(PT(t))
+		*dst = append(*dst, *t)
+	}
+}
