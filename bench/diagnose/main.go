@@ -36,7 +36,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -55,6 +54,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/opsagent/opsagent/bench/internal/heap"
 	"github.com/opsagent/opsagent/internal/diagnose"
 )
 
@@ -350,7 +350,7 @@ func measure(runs int, c *counter, f func() (*diagnose.Report, error)) (*diagnos
 		rep         *diagnose.Report
 		lists, logs int64
 		api, read   int64
-		alloc, heap uint64
+		alloc, used uint64
 		peak        uint64
 	)
 	for range runs {
@@ -358,7 +358,7 @@ func measure(runs int, c *counter, f func() (*diagnose.Report, error)) (*diagnos
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		c.reset()
-		stop := samplePeakHeap()
+		stop := heap.SamplePeak(2 * time.Millisecond)
 		start := time.Now()
 		r, err := f()
 		if err != nil {
@@ -370,45 +370,13 @@ func measure(runs int, c *counter, f func() (*diagnose.Report, error)) (*diagnos
 		runtime.ReadMemStats(&after)
 		rep, lists, logs, api, read = r, c.lists.Load(), c.logs.Load(), c.api(), c.bytes.Load()
 		alloc = max(alloc, after.TotalAlloc-before.TotalAlloc)
-		heap = max(heap, after.HeapAlloc)
+		used = max(used, after.HeapAlloc)
 	}
 	slices.SortFunc(times, func(a, b time.Duration) int { return cmp.Compare(a, b) })
 	fmt.Printf("  wall: median %s, best %s over %d runs\n", times[len(times)/2].Round(time.Millisecond), times[0].Round(time.Millisecond), runs)
 	fmt.Printf("  API requests per run: %d (%d lists, %d other), log reads: %d; %.1f MiB received\n", api, lists, api-lists, logs, float64(read)/(1<<20))
-	fmt.Printf("  memory per run: %.0f MiB allocated, %.0f MiB peak heap, %.0f MiB heap in use at the end\n", float64(alloc)/(1<<20), float64(peak)/(1<<20), float64(heap)/(1<<20))
+	fmt.Printf("  memory per run: %.0f MiB allocated, %.0f MiB peak heap, %.0f MiB heap in use at the end\n", float64(alloc)/(1<<20), float64(peak)/(1<<20), float64(used)/(1<<20))
 	return rep, nil
-}
-
-// samplePeakHeap samples the live heap objects every 2 ms until the
-// returned function is called, which returns the largest value seen.
-// runtime/metrics reads do not stop the world, so sampling costs the run
-// little.
-func samplePeakHeap() func() uint64 {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var peak atomic.Uint64
-	done := make(chan struct{})
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		for {
-			metrics.Read(sample)
-			if v := sample[0].Value.Uint64(); v > peak.Load() {
-				peak.Store(v)
-			}
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 {
-		close(done)
-		<-stopped
-		return peak.Load()
-	}
 }
 
 // perNamespace is the per-namespace baseline: list the namespaces, then run

@@ -2,16 +2,12 @@ package agent_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	openai "github.com/sashabaranov/go-openai"
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/opsagent/opsagent/internal/agent"
 	"github.com/opsagent/opsagent/internal/agent/agenttest"
@@ -28,103 +24,12 @@ import (
 	"github.com/opsagent/opsagent/internal/tools/releasetools"
 )
 
-// canaries are values planted in the cluster that must never reach a model.
-// Each sits in one place, so that each redaction rule is tested on its own:
-// only the Secret's value is known to the redactor as a value; the others
-// must be caught by their key names or by the URL pattern.
-type canaries struct {
-	secret, secretB64 string // a Secret's value (also in logs, an annotation, a ConfigMap)
-	env               string // a literal env value DB_PASSWORD=… on a Deployment
-	configMap         string // a ConfigMap key "password"
-	url               string // the password in a ConfigMap's postgres:// URL
-}
-
-func (c canaries) all() []string {
-	return []string{c.secret, c.secretB64, c.env, c.configMap, c.url}
-}
-
-// plantCanaries creates, in env's namespace: Secret "db" (password), the
-// ConfigMap "app-config" (password, DATABASE_URL, ENCODED), the Deployment
-// "app" (literal DB_PASSWORD, reading app-config), and the crash-looping
-// pod "leaky" whose logs print every canary next to its name.
-func plantCanaries(t *testing.T, env *testcluster.Env) canaries {
-	t.Helper()
-	ctx := context.Background()
-	c := canaries{secret: "opsagent-canary-4f9d2b7e", env: "envcanary-7c1e90aa", configMap: "cmcanary-51b3d8e2", url: "urlcanary-a93f0c17"}
-	c.secretB64 = base64.StdEncoding.EncodeToString([]byte(c.secret))
-
-	mustCreate(t, func() error {
-		_, err := env.Client.CoreV1().Secrets(env.Namespace).Create(ctx, &corev1.Secret{
-			ObjectMeta: metav1.ObjectMeta{Name: "db"},
-			Data:       map[string][]byte{"password": []byte(c.secret)},
-		}, metav1.CreateOptions{})
-		return err
-	})
-	mustCreate(t, func() error {
-		_, err := env.Client.CoreV1().ConfigMaps(env.Namespace).Create(ctx, &corev1.ConfigMap{
-			ObjectMeta: metav1.ObjectMeta{Name: "app-config"},
-			Data: map[string]string{
-				"password":     c.configMap,
-				"DATABASE_URL": "postgres://app:" + c.url + "@db:5432/app",
-				"ENCODED":      c.secretB64,
-			},
-		}, metav1.CreateOptions{})
-		return err
-	})
-	labels := map[string]string{"app": "canary-app"}
-	mustCreate(t, func() error {
-		_, err := env.Client.AppsV1().Deployments(env.Namespace).Create(ctx, &appsv1.Deployment{
-			ObjectMeta: metav1.ObjectMeta{Name: "app"},
-			Spec: appsv1.DeploymentSpec{
-				Selector: &metav1.LabelSelector{MatchLabels: labels},
-				Template: corev1.PodTemplateSpec{
-					ObjectMeta: metav1.ObjectMeta{Labels: labels},
-					Spec: corev1.PodSpec{Containers: []corev1.Container{{
-						Name: "app", Image: "registry.example/app:1",
-						Env: []corev1.EnvVar{{Name: "DB_PASSWORD", Value: c.env}, {Name: "MODE", Value: "production"}},
-						EnvFrom: []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{
-							LocalObjectReference: corev1.LocalObjectReference{Name: "app-config"}}}},
-					}}},
-				},
-			},
-		}, metav1.CreateOptions{})
-		return err
-	})
-	mustCreate(t, func() error {
-		_, err := env.Client.CoreV1().Pods(env.Namespace).Create(ctx, &corev1.Pod{
-			ObjectMeta: metav1.ObjectMeta{Name: "leaky",
-				Labels:      map[string]string{"sim.opsagent.dev/state": "CrashLoopBackOff"},
-				Annotations: map[string]string{"debug/password": c.secret}},
-			Spec: corev1.PodSpec{Containers: []corev1.Container{{
-				Name: "app", Image: "registry.example/app:1",
-				Env: []corev1.EnvVar{
-					{Name: "DB_PASSWORD", ValueFrom: &corev1.EnvVarSource{
-						SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "db"}, Key: "password"}}},
-					{Name: "POSTGRES_PASSWORD", Value: c.env},
-				},
-			}}},
-		}, metav1.CreateOptions{})
-		return err
-	})
-	logs := []string{
-		"connecting with password " + c.secret,
-		"auth header " + c.secretB64,
-		"env DB_PASSWORD=" + c.env,
-		`config {"password": "` + c.configMap + `"}`,
-		"dsn postgres://app:" + c.url + "@db:5432/app",
-		"FATAL: password authentication failed",
-	}
-	env.SetPodLogs(t, "leaky", logs, logs)
-	return c
-}
-
-// canaryCluster plants the canaries in a namespace of its own and returns
-// it with clients for the tools, once the crashing pod runs.
-func canaryCluster(t *testing.T) (*testcluster.Env, *kube.Clients, canaries) {
+// canaryCluster plants the canaries (testcluster.PlantCanaries) in a
+// namespace of its own and returns it with clients for the tools.
+func canaryCluster(t *testing.T) (*testcluster.Env, *kube.Clients, testcluster.Canaries) {
 	t.Helper()
 	env := testcluster.New(t)
-	c := plantCanaries(t, env)
-	waitPodRunning(t, env, "leaky")
+	c := env.PlantCanaries(t)
 	clients, err := kube.NewClients(env.Getter())
 	if err != nil {
 		t.Fatal(err)
@@ -133,29 +38,18 @@ func canaryCluster(t *testing.T) (*testcluster.Env, *kube.Clients, canaries) {
 }
 
 // assertNoCanary fails for every canary found in a request body.
-func assertNoCanary(t *testing.T, what string, reqs []agenttest.Request, c canaries) {
+func assertNoCanary(t *testing.T, what string, reqs []agenttest.Request, c testcluster.Canaries) {
 	t.Helper()
 	if len(reqs) == 0 {
 		t.Fatalf("%s: the model received no request", what)
 	}
 	for i, req := range reqs {
-		for _, leak := range c.all() {
+		for _, leak := range c.All() {
 			if strings.Contains(req.Body, leak) {
 				t.Errorf("%s: request %d to the model contains the canary %q", what, i, leak)
 			}
 		}
 	}
-}
-
-// toolMessagesByID maps each tool call's ID to the content the model got.
-func toolMessagesByID(req agenttest.Request) map[string]string {
-	out := map[string]string{}
-	for _, m := range req.Chat.Messages {
-		if m.Role == openai.ChatMessageRoleTool {
-			out[m.ToolCallID] = m.Content
-		}
-	}
-	return out
 }
 
 // TestCanarySecretNeverReachesTheModel lets the (fake) model read the
@@ -186,7 +80,7 @@ func TestCanarySecretNeverReachesTheModel(t *testing.T) {
 	// The canaries do reach the tools: without redaction they would leak.
 	// (get_resource itself shows a literal DB_PASSWORD env value masked, so
 	// the env canary reaches the model's side only through the logs.)
-	reached := map[string][]string{"logs": {c.secret, c.secretB64, c.env, c.configMap, c.url}, "cm": {c.configMap, c.url, c.secretB64}, "pod": {c.secret}}
+	reached := map[string][]string{"logs": {c.Secret, c.SecretB64, c.Env, c.ConfigMap, c.URL}, "cm": {c.ConfigMap, c.URL, c.SecretB64}, "pod": {c.Secret}}
 	for _, call := range calls {
 		want := reached[call.ID]
 		if want == nil {
@@ -224,7 +118,7 @@ func TestCanarySecretNeverReachesTheModel(t *testing.T) {
 		t.Fatalf("%d model requests, want 3", len(reqs))
 	}
 	assertNoCanary(t, "agent", reqs, c)
-	msgs := toolMessagesByID(reqs[2])
+	msgs := reqs[2].ToolMessagesByID()
 	for _, id := range []string{"logs", "cm", "pod", "deploy", "explain-pod"} {
 		if !strings.Contains(msgs[id], redact.Redacted) {
 			t.Errorf("tool message %s shows no redaction, so no canary reached it: %.300s", id, msgs[id])
@@ -347,30 +241,8 @@ func TestCanaryNeverReachesTheModelFromHelmTools(t *testing.T) {
 			}
 		}
 	}
-	msgs := toolMessagesByID(m.Requests()[1])
+	msgs := m.Requests()[1].ToolMessagesByID()
 	if !strings.Contains(msgs["backend"], "API_TOKEN="+redact.Redacted) {
 		t.Errorf("backend description shows no redacted API_TOKEN: %.400s", msgs["backend"])
-	}
-}
-
-func mustCreate(t *testing.T, create func() error) {
-	t.Helper()
-	if err := create(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func waitPodRunning(t *testing.T, env *testcluster.Env, name string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		p, err := env.Client.CoreV1().Pods(env.Namespace).Get(context.Background(), name, metav1.GetOptions{})
-		if err == nil && p.Status.Phase == corev1.PodRunning {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("pod %s not Running after 30s (err %v)", name, err)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }

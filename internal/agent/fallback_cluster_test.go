@@ -13,9 +13,7 @@ import (
 
 	openai "github.com/sashabaranov/go-openai"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	"github.com/opsagent/opsagent/internal/agent"
 	"github.com/opsagent/opsagent/internal/agent/agenttest"
@@ -39,11 +37,9 @@ type sandboxFallback struct {
 func newSandboxFallback(t *testing.T) *sandboxFallback {
 	t.Helper()
 	env := testcluster.New(t)
-	createTodoDeployment(t, env, "todo-chatbot-backend", "backend", "registry.example/todo-backend:1.3", 2)
-	createTodoDeployment(t, env, "todo-chatbot-frontend", "frontend", "registry.example/todo-frontend:1.3", 1)
 	// Settled deployments: status updates would change resourceVersions.
-	waitRolledOut(t, env, "todo-chatbot-backend", 2)
-	waitRolledOut(t, env, "todo-chatbot-frontend", 1)
+	env.Deployment(t, "todo-chatbot-backend", 2, todoContainer("backend", "registry.example/todo-backend:1.3"))
+	env.Deployment(t, "todo-chatbot-frontend", 1, todoContainer("frontend", "registry.example/todo-frontend:1.3"))
 
 	clients, err := kube.NewClients(env.Getter())
 	if err != nil {
@@ -72,43 +68,12 @@ func newSandboxFallback(t *testing.T) *sandboxFallback {
 	return &sandboxFallback{env: env, noKey: noKey, failing: failing}
 }
 
-func createTodoDeployment(t *testing.T, env *testcluster.Env, name, container, image string, replicas int32) {
-	t.Helper()
-	labels := map[string]string{"app": name}
-	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{
-					Containers:                    []corev1.Container{{Name: container, Image: image}},
-					TerminationGracePeriodSeconds: ptr.To[int64](0),
-				},
-			},
-		},
-	}
-	if _, err := env.Client.AppsV1().Deployments(env.Namespace).Create(t.Context(), d, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create deployment %s: %v", name, err)
-	}
-}
-
-// waitRolledOut waits until the deployment's controller has caught up and
-// want replicas are ready and available.
-func waitRolledOut(t *testing.T, env *testcluster.Env, name string, want int32) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		d, err := env.Client.AppsV1().Deployments(env.Namespace).Get(t.Context(), name, metav1.GetOptions{})
-		if err == nil && d.Status.ObservedGeneration == d.Generation && d.Status.UpdatedReplicas == want &&
-			d.Status.ReadyReplicas == want && d.Status.AvailableReplicas == want && d.Status.Replicas == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("deployment %s not rolled out with %d replicas after 60s (err %v)", name, want, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+// todoContainer names the deployment's container and image as the Todo
+// chart does, which the planner's phrasings refer to.
+func todoContainer(name, image string) func(*appsv1.Deployment) {
+	return func(d *appsv1.Deployment) {
+		c := &d.Spec.Template.Spec.Containers[0]
+		c.Name, c.Image = name, image
 	}
 }
 

@@ -106,10 +106,10 @@ func (a *Agent) toolCall(ctx context.Context, run *Run, tc openai.ToolCall, i in
 	return ModelResult(ctx, a.cfg.Redactor, rec, args, a.cfg.MaxToolOutput).Text
 }
 
-// namespacesIn returns the namespaces a tool call's arguments name: its
+// NamespacesIn returns the namespaces a tool call's arguments name: its
 // "namespace" argument, and "" when "all_namespaces" is true. Their Secrets
 // are loaded into the redactor before the call's result is redacted.
-func namespacesIn(args json.RawMessage) []string {
+func NamespacesIn(args json.RawMessage) []string {
 	var a struct {
 		Namespace     string `json:"namespace"`
 		AllNamespaces bool   `json:"all_namespaces"`

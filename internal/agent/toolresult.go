@@ -27,7 +27,7 @@ type ToolResult struct {
 // `opsagent mcp` — so both redact and cap alike. red may be nil (patterns
 // and key-name rules only).
 func ModelResult(ctx context.Context, red *redact.Redactor, rec *tools.Record, args json.RawMessage, maxBytes int) ToolResult {
-	for _, ns := range namespacesIn(args) {
+	for _, ns := range NamespacesIn(args) {
 		_ = red.LoadNamespace(ctx, ns) // logged inside; patterns still apply
 	}
 	full := red.RedactJSON(toolContent(rec))

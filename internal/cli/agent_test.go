@@ -12,11 +12,9 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/utils/ptr"
 
 	"github.com/opsagent/opsagent/internal/agent/agenttest"
 	"github.com/opsagent/opsagent/internal/testcluster"
@@ -54,50 +52,6 @@ func isolateEnv(t *testing.T) {
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 }
 
-func createDeployment(t *testing.T, env *testcluster.Env, name string, replicas int32) {
-	t.Helper()
-	labels := map[string]string{"app": name}
-	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example/" + name + ":1"}}},
-			},
-		},
-	}
-	if _, err := env.Client.AppsV1().Deployments(env.Namespace).Create(context.Background(), d, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	waitReady(t, env, name, replicas)
-}
-
-func waitReady(t *testing.T, env *testcluster.Env, name string, want int32) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		d, err := env.Client.AppsV1().Deployments(env.Namespace).Get(context.Background(), name, metav1.GetOptions{})
-		if err == nil && d.Status.ReadyReplicas == want && d.Status.Replicas == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("deployment %s: not %d ready replicas after 60s (%+v, %v)", name, want, d.Status, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func specReplicas(t *testing.T, env *testcluster.Env, name string) int32 {
-	t.Helper()
-	d, err := env.Client.AppsV1().Deployments(env.Namespace).Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return *d.Spec.Replicas
-}
-
 func runningPods(t *testing.T, env *testcluster.Env, app string) int {
 	t.Helper()
 	pods, err := env.Client.CoreV1().Pods(env.Namespace).List(context.Background(), metav1.ListOptions{LabelSelector: "app=" + app})
@@ -125,7 +79,7 @@ const backendName = "todo-chatbot-backend"
 func TestAgentFallbackScaleWithYes(t *testing.T) {
 	env := testcluster.New(t)
 	isolateEnv(t)
-	createDeployment(t, env, backendName, 1)
+	env.Deployment(t, backendName, 1)
 	auditLog := filepath.Join(t.TempDir(), "audit.log")
 
 	res := runCLI(t, "", "scale backend to 3", "--yes", "--timeout", "60s",
@@ -133,7 +87,7 @@ func TestAgentFallbackScaleWithYes(t *testing.T) {
 	if res.code != ExitOK {
 		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
 	}
-	if got := specReplicas(t, env, backendName); got != 3 {
+	if got := env.Replicas(t, backendName); got != 3 {
 		t.Errorf("spec.replicas = %d, want 3", got)
 	}
 	if n := runningPods(t, env, backendName); n != 3 {
@@ -179,7 +133,7 @@ func TestAgentFallbackScaleWithYes(t *testing.T) {
 func TestAgentFallbackWithoutApproval(t *testing.T) {
 	env := testcluster.New(t)
 	isolateEnv(t)
-	createDeployment(t, env, backendName, 1)
+	env.Deployment(t, backendName, 1)
 
 	tests := []struct {
 		name     string
@@ -205,7 +159,7 @@ func TestAgentFallbackWithoutApproval(t *testing.T) {
 			if !strings.Contains(strings.ToLower(res.stdout+res.stderr), tt.wantOut) {
 				t.Errorf("output lacks %q:\nstdout:\n%s\nstderr:\n%s", tt.wantOut, res.stdout, res.stderr)
 			}
-			if got := specReplicas(t, env, backendName); got != 1 {
+			if got := env.Replicas(t, backendName); got != 1 {
 				t.Fatalf("spec.replicas = %d, want unchanged 1", got)
 			}
 		})
@@ -234,7 +188,7 @@ type jsonRun struct {
 func TestAgentJSONOutputAndBatch(t *testing.T) {
 	env := testcluster.New(t)
 	isolateEnv(t)
-	createDeployment(t, env, backendName, 1)
+	env.Deployment(t, backendName, 1)
 
 	res := runCLI(t, "", clusterArgs(t, env, "scale backend to 2", "--yes", "-o", "json")...)
 	if res.code != ExitOK {
@@ -266,7 +220,7 @@ func TestAgentJSONOutputAndBatch(t *testing.T) {
 	if len(doc.Runs) != 2 {
 		t.Errorf("%d runs, want 2 (stopped at the failure)", len(doc.Runs))
 	}
-	if got := specReplicas(t, env, backendName); got != 3 {
+	if got := env.Replicas(t, backendName); got != 3 {
 		t.Errorf("spec.replicas = %d, want 3", got)
 	}
 
@@ -275,7 +229,7 @@ func TestAgentJSONOutputAndBatch(t *testing.T) {
 	if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil || len(doc.Runs) != 3 || res.code != ExitBadInput {
 		t.Errorf("continue-on-error: %d runs exit %d err %v, want 3 runs, exit 2", len(doc.Runs), res.code, err)
 	}
-	if got := specReplicas(t, env, backendName); got != 1 {
+	if got := env.Replicas(t, backendName); got != 1 {
 		t.Errorf("spec.replicas = %d, want 1 after the last request", got)
 	}
 }
@@ -283,7 +237,7 @@ func TestAgentJSONOutputAndBatch(t *testing.T) {
 func TestAgentLLMPromptInjection(t *testing.T) {
 	env := testcluster.New(t)
 	isolateEnv(t)
-	createDeployment(t, env, backendName, 1)
+	env.Deployment(t, backendName, 1)
 	pods, err := env.Client.CoreV1().Pods(env.Namespace).List(context.Background(), metav1.ListOptions{LabelSelector: "app=" + backendName})
 	if err != nil || len(pods.Items) != 1 {
 		t.Fatalf("pods: %v %v", pods, err)
@@ -319,7 +273,7 @@ func TestAgentLLMPromptInjection(t *testing.T) {
 			t.Errorf("%s: approved=%v error=%q, want refused for approval", a.Tool, a.Approved, a.Error)
 		}
 	}
-	if got := specReplicas(t, env, backendName); got != 1 {
+	if got := env.Replicas(t, backendName); got != 1 {
 		t.Errorf("spec.replicas = %d, want unchanged", got)
 	}
 	if _, err := env.Client.CoreV1().Pods(env.Namespace).Get(context.Background(), pod, metav1.GetOptions{}); err != nil {
@@ -340,7 +294,7 @@ func TestAgentLLMPromptInjection(t *testing.T) {
 func TestAgentLLMScaleWithYes(t *testing.T) {
 	env := testcluster.New(t)
 	isolateEnv(t)
-	createDeployment(t, env, backendName, 1)
+	env.Deployment(t, backendName, 1)
 	m := agenttest.NewFakeModel(t,
 		agenttest.Calls(agenttest.Call("c1", "scale_workload", `{"name":"backend","replicas":2}`)),
 		agenttest.Answer("Scaled the backend to 2 replicas; both are ready."),
@@ -430,7 +384,8 @@ func TestSpinnerStartsAndStopsCleanly(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the spinner's goroutine.
+// syncBuffer is a bytes.Buffer safe to read while another goroutine (a
+// spinner, a running command) writes it.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
@@ -21,11 +22,8 @@ import (
 
 // DiagnoseOptions are the flags of `opsagent diagnose`.
 type DiagnoseOptions struct {
-	AllNamespaces bool
-	Selector      string
-	Kinds         []string
-	Output        string
-	Explain       bool
+	diagnoseScope
+	Explain bool
 
 	global *GlobalOptions
 	genericiooptions.IOStreams
@@ -43,7 +41,7 @@ type DiagnoseOptions struct {
 
 // NewDiagnoseOptions returns the defaults.
 func NewDiagnoseOptions(g *GlobalOptions, streams genericiooptions.IOStreams) *DiagnoseOptions {
-	return &DiagnoseOptions{global: g, IOStreams: streams, Output: "text", getenv: os.Getenv, colorOK: colorTerminal}
+	return &DiagnoseOptions{global: g, IOStreams: streams, diagnoseScope: diagnoseScope{Output: outputText}, getenv: os.Getenv, colorOK: colorTerminal}
 }
 
 // NewCmdDiagnose is `opsagent diagnose`: what is wrong in a namespace or the
@@ -92,23 +90,50 @@ unreachable, or some checks could not run and nothing was found); 2 bad input.`,
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "check every namespace (system namespaces excepted)")
-	f.StringVarP(&o.Selector, "selector", "l", "", "label selector the reported objects must match")
-	f.StringSliceVar(&o.Kinds, "kind", nil, "only these kinds, comma-separated: "+strings.Join(diagnose.Kinds(), ", "))
-	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: text or json")
+	o.addFlags(f, "check", "text or json")
 	f.BoolVar(&o.Explain, "explain", false, "add a model's explanation of each group (needs OPENAI_API_KEY)")
 	return cmd
 }
 
 // Validate checks the flags (pure checks).
-func (o *DiagnoseOptions) Validate() error {
-	if err := validateOutput(o.Output); err != nil {
+func (o *DiagnoseOptions) Validate() error { return o.validate() }
+
+// diagnoseScope is what diagnose and watch look at and how they print it:
+// the flags -A, -l, --kind and -o they share.
+type diagnoseScope struct {
+	AllNamespaces bool
+	Selector      string
+	Kinds         []string
+	Output        string
+}
+
+// addFlags adds the scope flags; verb says what is done to every
+// namespace ("check", "watch"), outputs which formats -o takes.
+func (s *diagnoseScope) addFlags(f *pflag.FlagSet, verb, outputs string) {
+	f.BoolVarP(&s.AllNamespaces, "all-namespaces", "A", false, verb+" every namespace (system namespaces excepted)")
+	f.StringVarP(&s.Selector, "selector", "l", "", "label selector the reported objects must match")
+	f.StringSliceVar(&s.Kinds, "kind", nil, "only these kinds, comma-separated: "+strings.Join(diagnose.Kinds(), ", "))
+	f.StringVarP(&s.Output, "output", "o", s.Output, "output format: "+outputs)
+}
+
+func (s *diagnoseScope) validate() error {
+	if err := validateOutput(s.Output); err != nil {
 		return err
 	}
-	if _, err := diagnose.ParseKinds(o.Kinds); err != nil {
+	if _, err := diagnose.ParseKinds(s.Kinds); err != nil {
 		return fmt.Errorf("--kind: %w", err)
 	}
 	return nil
+}
+
+// options are the diagnose options of the scope: the namespace from -n or
+// the kubeconfig, and whether -n named it.
+func (s *diagnoseScope) options(g *GlobalOptions, c *kube.Clients) diagnose.Options {
+	ns, explicit := namespaceOf(g, c)
+	return diagnose.Options{
+		Namespace: ns, NamespaceExplicit: explicit, AllNamespaces: s.AllNamespaces,
+		Selector: s.Selector, Kinds: s.Kinds,
+	}
 }
 
 // Complete resolves the namespace, the clients and, for --explain, the model
@@ -119,11 +144,7 @@ func (o *DiagnoseOptions) Complete() error {
 		return &ExitError{Code: ExitFailed, Err: err}
 	}
 	o.clients = clients
-	ns, explicit := namespaceOf(o.global, clients)
-	o.opts = diagnose.Options{
-		Namespace: ns, NamespaceExplicit: explicit, AllNamespaces: o.AllNamespaces,
-		Selector: o.Selector, Kinds: o.Kinds,
-	}
+	o.opts = o.options(o.global, clients)
 	if o.Explain {
 		cfg, err := config.Load(o.getenv)
 		if err != nil {

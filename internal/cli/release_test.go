@@ -122,7 +122,7 @@ func TestReleaseLifecycle(t *testing.T) {
 	if !strings.Contains(res.stdout, "replicas: 2") || !strings.Contains(res.stdout, "Upgrade release") {
 		t.Errorf("upgrade preview should diff the replicas:\n%s", res.stdout)
 	}
-	if got := specReplicas(t, env, rel+"-backend"); got != 2 {
+	if got := env.Replicas(t, rel+"-backend"); got != 2 {
 		t.Errorf("backend replicas after upgrade = %d, want 2", got)
 	}
 
@@ -140,7 +140,7 @@ func TestReleaseLifecycle(t *testing.T) {
 	if !strings.Contains(res.stdout, "revision 2 → 1") {
 		t.Errorf("rollback preview:\n%s", res.stdout)
 	}
-	if got := specReplicas(t, env, rel+"-backend"); got != 1 {
+	if got := env.Replicas(t, rel+"-backend"); got != 1 {
 		t.Errorf("backend replicas after rollback = %d, want 1", got)
 	}
 	res = run("history", rel)

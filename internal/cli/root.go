@@ -103,6 +103,7 @@ onto the same tools. Every change is previewed and needs approval.`,
 		NewCmdMCP(g, streams),
 		NewCmdTop(g, streams), NewCmdRecommend(g, streams),
 		NewCmdServe(g, streams),
+		NewCmdWatch(g, streams),
 		NewCmdVersion(streams),
 	)
 	return cmd

@@ -16,7 +16,7 @@ func TestYesCoversOnlyTheRequestsNamespace(t *testing.T) {
 	home := testcluster.New(t)
 	other := testcluster.New(t)
 	isolateEnv(t)
-	createDeployment(t, other, backendName, 1)
+	other.Deployment(t, backendName, 1)
 
 	call := `{"name":"backend","namespace":"` + other.Namespace + `","replicas":2}`
 	m := agenttest.NewFakeModel(t,
@@ -39,7 +39,7 @@ func TestYesCoversOnlyTheRequestsNamespace(t *testing.T) {
 	if len(run.Actions) != 1 || run.Actions[0].Approved || !strings.Contains(run.Actions[0].Error, "-n "+other.Namespace) {
 		t.Fatalf("actions = %+v, want one refused action naming -n %s", run.Actions, other.Namespace)
 	}
-	if got := specReplicas(t, other, backendName); got != 1 {
+	if got := other.Replicas(t, backendName); got != 1 {
 		t.Fatalf("the other namespace's backend has %d replicas; the refused change was made", got)
 	}
 
@@ -48,7 +48,7 @@ func TestYesCoversOnlyTheRequestsNamespace(t *testing.T) {
 	if res.code != ExitOK {
 		t.Fatalf("scoped run: exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
 	}
-	if got := specReplicas(t, other, backendName); got != 2 {
+	if got := other.Replicas(t, backendName); got != 2 {
 		t.Errorf("spec.replicas = %d after the scoped run, want 2", got)
 	}
 }

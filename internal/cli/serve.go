@@ -61,8 +61,9 @@ func NewCmdServe(g *GlobalOptions, streams genericiooptions.IOStreams) *cobra.Co
 		Short: "Serve the agent over HTTP: a JSON API, live progress, approvals and a web page",
 		Long: `Serve runs the agent as a service for a team: an HTTP JSON API with live progress
 (Server-Sent Events), approvals over the API, diagnose and explain, a web page,
-/healthz, /readyz, Prometheus /metrics and the API's OpenAPI description at
-/openapi.yaml.
+the same tools for MCP clients at /mcp (changes approved through MCP
+elicitation), /healthz, /readyz, Prometheus /metrics and the API's OpenAPI
+description at /openapi.yaml.
 
 Every API call carries the caller's own Kubernetes bearer token
 ("Authorization: Bearer TOKEN") and every cluster call made for it uses that
@@ -74,8 +75,9 @@ allowPrivileged, as on the CLI. Callers see only their own requests.
 
 With a kubeconfig, serve prints a random access token at start: holders of it
 act as the kubeconfig's user (open the printed URL; the page keeps the token in
-the tab's sessionStorage). --in-cluster uses the pod's ServiceAccount for
-discovery only and prints no token. docs/serve.md explains the identity model.`,
+the tab's sessionStorage; an MCP client sends it as its bearer token).
+--in-cluster uses the pod's ServiceAccount for discovery only and prints no
+token. docs/serve.md explains the identity model.`,
 		Example: `  opsagent serve                      # http://127.0.0.1:8080, prints the access token
   opsagent serve --read-only --no-llm
   opsagent serve --addr 0.0.0.0:8443 --tls-cert tls.crt --tls-key tls.key

@@ -74,7 +74,7 @@ func (d *Diagnoser) Explain(ctx context.Context, o ExplainOptions) (*ExplainRepo
 	if strings.TrimSpace(o.Name) == "" {
 		return nil, fmt.Errorf("%w: a name is required", ErrInvalidOptions)
 	}
-	s, _, err := collect(ctx, d, sc, explainNeeds(), nowOr(o.Now))
+	s, _, err := collect(ctx, d, plan{now: nowOr(o.Now), scope: sc, need: explainNeeds()})
 	if err != nil {
 		return nil, fmt.Errorf("read namespace %s: %w", o.Namespace, err)
 	}
@@ -98,7 +98,7 @@ func (d *Diagnoser) ExplainFailing(ctx context.Context, o ExplainOptions) (*Expl
 	if err != nil {
 		return nil, err
 	}
-	s, _, err := collect(ctx, d, sc, explainNeeds(), nowOr(o.Now))
+	s, _, err := collect(ctx, d, plan{now: nowOr(o.Now), scope: sc, need: explainNeeds()})
 	if err != nil {
 		return nil, fmt.Errorf("read namespace %s: %w", o.Namespace, err)
 	}

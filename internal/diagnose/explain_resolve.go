@@ -63,34 +63,14 @@ type candidate struct {
 	child bool
 }
 
+// candidates are the snapshot's objects of kinds, in eachObject's order.
 func (s *Snapshot) candidates(kinds []string) []candidate {
 	var out []candidate
-	add := func(kind string, m *metav1.ObjectMeta) {
+	s.eachObject(func(kind string, m *metav1.ObjectMeta) {
 		if slices.Contains(kinds, kind) {
 			out = append(out, candidate{ref: refOf(kind, m), labels: m.Labels, child: metav1.GetControllerOfNoCopy(m) != nil})
 		}
-	}
-	for i := range s.Deployments {
-		add("Deployment", &s.Deployments[i].ObjectMeta)
-	}
-	for i := range s.StatefulSets {
-		add("StatefulSet", &s.StatefulSets[i].ObjectMeta)
-	}
-	for i := range s.DaemonSets {
-		add("DaemonSet", &s.DaemonSets[i].ObjectMeta)
-	}
-	for i := range s.CronJobs {
-		add("CronJob", &s.CronJobs[i].ObjectMeta)
-	}
-	for i := range s.Jobs {
-		add("Job", &s.Jobs[i].ObjectMeta)
-	}
-	for i := range s.ReplicaSets {
-		add("ReplicaSet", &s.ReplicaSets[i].ObjectMeta)
-	}
-	for i := range s.Pods {
-		add("Pod", &s.Pods[i].ObjectMeta)
-	}
+	})
 	return out
 }
 

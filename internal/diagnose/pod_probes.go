@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/opsagent/opsagent/internal/kubefmt"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
 )
@@ -40,7 +41,7 @@ func (c *podCheck) notReady() []Finding {
 					p    *corev1.Probe
 				}{{"readiness", cs.spec.ReadinessProbe}, {"liveness", cs.spec.LivenessProbe}, {"startup", cs.spec.StartupProbe}} {
 					if pr.p != nil {
-						f.Evidence.Status = append(f.Evidence.Status, fmt.Sprintf("%s: %s probe %s", cs.what(), pr.name, describeProbe(pr.p)))
+						f.Evidence.Status = append(f.Evidence.Status, fmt.Sprintf("%s: %s probe %s", cs.what(), pr.name, kubefmt.Probe(pr.p)))
 					}
 				}
 			}
@@ -111,24 +112,6 @@ func (c *podCheck) probeFixes(unready []containerStatus) []Fix {
 		Fix{Description: "See the probe failures and the application's log", Command: shellf("kubectl describe pod %s -n %s && kubectl logs %s -n %s", c.p.Name, c.ns(), c.p.Name, c.ns())},
 		Fix{Description: "If the application only needs longer to start, raise the probe's initialDelaySeconds or failureThreshold, or add a startupProbe"})
 	return out
-}
-
-func describeProbe(p *corev1.Probe) string {
-	var what string
-	switch {
-	case p.HTTPGet != nil:
-		what = fmt.Sprintf("HTTP GET :%s%s", p.HTTPGet.Port.String(), cmp.Or(p.HTTPGet.Path, "/"))
-	case p.TCPSocket != nil:
-		what = "TCP :" + p.TCPSocket.Port.String()
-	case p.GRPC != nil:
-		what = fmt.Sprintf("gRPC :%d", p.GRPC.Port)
-	case p.Exec != nil:
-		what = "exec " + cut(strings.Join(p.Exec.Command, " "), 80)
-	default:
-		what = "(no handler)"
-	}
-	return fmt.Sprintf("%s, delay %ds, period %ds, timeout %ds, failure threshold %d", what,
-		p.InitialDelaySeconds, max(p.PeriodSeconds, 10), max(p.TimeoutSeconds, 1), max(p.FailureThreshold, 3))
 }
 
 func podCondition(p *corev1.Pod, t corev1.PodConditionType) *corev1.PodCondition {

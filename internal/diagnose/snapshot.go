@@ -160,14 +160,13 @@ func checkNamespace(ctx context.Context, client kubernetes.Interface, ns string)
 // a time, and indexes the result. A list refused by RBAC (or not served)
 // becomes a CheckError and its checks are skipped; any other failure
 // (cluster unreachable, timeout) fails the whole diagnosis.
-func collect(ctx context.Context, d *Diagnoser, sc scope, need []Resource, now time.Time) (*Snapshot, []listFailure, error) {
-	if err := checkNamespace(ctx, d.client, sc.namespace); err != nil {
+func collect(ctx context.Context, d *Diagnoser, p plan) (*Snapshot, []listFailure, error) {
+	if err := checkNamespace(ctx, d.client, p.scope.namespace); err != nil {
 		return nil, nil, err
 	}
-	// The redactor is fed as Secrets are listed, so it exists before.
-	s := &Snapshot{Now: now, scope: sc, listed: map[Resource]bool{}, redactor: redact.New(nil, nil)}
+	s := newSnapshot(p)
 	want := map[Resource]bool{}
-	for _, r := range need {
+	for _, r := range p.need {
 		want[r] = true
 	}
 	var (
@@ -252,18 +251,28 @@ func (s *Snapshot) list(ctx context.Context, d *Diagnoser, r Resource) error {
 		// Key names only: a ConfigMap's values can be large and diagnose
 		// only checks that a referenced key exists.
 		s.configMaps = map[nsName]map[string]bool{}
-		return eachItem(ctx, ps, opts, c.CoreV1().ConfigMaps(ns).List, func(cm *corev1.ConfigMap) {
-			keys := make(map[string]bool, len(cm.Data)+len(cm.BinaryData))
-			for k := range cm.Data {
-				keys[k] = true
-			}
-			for k := range cm.BinaryData {
-				keys[k] = true
-			}
-			s.configMaps[nsName{cm.Namespace, cm.Name}] = keys
-		})
+		return eachItem(ctx, ps, opts, c.CoreV1().ConfigMaps(ns).List, s.addConfigMap)
 	}
 	return fmt.Errorf("unknown resource %q", r)
+}
+
+// addConfigMap keeps a ConfigMap's key names: its values can be large and
+// diagnose only checks that a referenced key exists.
+func (s *Snapshot) addConfigMap(cm *corev1.ConfigMap) {
+	keys := make(map[string]bool, len(cm.Data)+len(cm.BinaryData))
+	for k := range cm.Data {
+		keys[k] = true
+	}
+	for k := range cm.BinaryData {
+		keys[k] = true
+	}
+	s.configMaps[nsName{cm.Namespace, cm.Name}] = keys
+}
+
+// newSnapshot is an empty snapshot for p. The redactor is fed as Secrets
+// are read, so it exists before.
+func newSnapshot(p plan) *Snapshot {
+	return &Snapshot{Now: p.now, scope: p.scope, listed: map[Resource]bool{}, redactor: redact.New(nil, nil)}
 }
 
 // index builds the lookups the analyzers join on.
@@ -276,37 +285,28 @@ func (s *Snapshot) index() {
 		}
 	}
 
+	// The objects an owner chain passes through (owners follows UIDs):
+	// the workloads and ReplicaSets. Pods own nothing; they are indexed by
+	// owner below.
 	s.objects = make(map[types.UID]objectInfo)
-	add := func(kind string, m *metav1.ObjectMeta) {
-		s.objects[m.UID] = objectInfo{ref: refOf(kind, m), meta: m}
-	}
+	s.eachObject(func(kind string, m *metav1.ObjectMeta) {
+		if kind != "Pod" {
+			s.objects[m.UID] = objectInfo{ref: refOf(kind, m), meta: m}
+		}
+	})
 	s.rsByOwner = make(map[types.UID][]*appsv1.ReplicaSet)
 	for i := range s.ReplicaSets {
 		rs := &s.ReplicaSets[i]
-		add("ReplicaSet", &rs.ObjectMeta)
 		if o := metav1.GetControllerOf(rs); o != nil {
 			s.rsByOwner[o.UID] = append(s.rsByOwner[o.UID], rs)
 		}
 	}
-	for i := range s.Deployments {
-		add("Deployment", &s.Deployments[i].ObjectMeta)
-	}
-	for i := range s.StatefulSets {
-		add("StatefulSet", &s.StatefulSets[i].ObjectMeta)
-	}
-	for i := range s.DaemonSets {
-		add("DaemonSet", &s.DaemonSets[i].ObjectMeta)
-	}
 	s.jobsByOwner = make(map[types.UID][]*batchv1.Job)
 	for i := range s.Jobs {
 		j := &s.Jobs[i]
-		add("Job", &j.ObjectMeta)
 		if o := metav1.GetControllerOf(j); o != nil {
 			s.jobsByOwner[o.UID] = append(s.jobsByOwner[o.UID], j)
 		}
-	}
-	for i := range s.CronJobs {
-		add("CronJob", &s.CronJobs[i].ObjectMeta)
 	}
 
 	s.podsByOwner = make(map[types.UID][]*corev1.Pod)
@@ -322,6 +322,34 @@ func (s *Snapshot) index() {
 	for i := range s.Services {
 		svc := &s.Services[i]
 		s.services[nsName{svc.Namespace, svc.Name}] = svc
+	}
+}
+
+// eachObject calls f with the metadata of every workload and pod in the
+// snapshot, workloads first (Deployments, StatefulSets, DaemonSets,
+// CronJobs, Jobs, ReplicaSets, then Pods): the one list of the kinds an
+// owner chain or a name given to explain can lead to.
+func (s *Snapshot) eachObject(f func(kind string, m *metav1.ObjectMeta)) {
+	for i := range s.Deployments {
+		f("Deployment", &s.Deployments[i].ObjectMeta)
+	}
+	for i := range s.StatefulSets {
+		f("StatefulSet", &s.StatefulSets[i].ObjectMeta)
+	}
+	for i := range s.DaemonSets {
+		f("DaemonSet", &s.DaemonSets[i].ObjectMeta)
+	}
+	for i := range s.CronJobs {
+		f("CronJob", &s.CronJobs[i].ObjectMeta)
+	}
+	for i := range s.Jobs {
+		f("Job", &s.Jobs[i].ObjectMeta)
+	}
+	for i := range s.ReplicaSets {
+		f("ReplicaSet", &s.ReplicaSets[i].ObjectMeta)
+	}
+	for i := range s.Pods {
+		f("Pod", &s.Pods[i].ObjectMeta)
 	}
 }
 

@@ -66,12 +66,25 @@ func eachItem[T any, L runtime.Object](ctx context.Context, pageSize int64, opts
 // slimMeta drops what diagnose never reads from an object it keeps:
 // managed fields (often the largest part of an object as decoded) and
 // kubectl's last-applied annotation, a full copy of the object.
+//
+// The annotation map may be shared with an informer's cache (watch): it is
+// only written when the annotation is there, which a cache's transform has
+// already removed, so a cached object is never written to.
 func slimMeta(o metav1.Object) {
 	o.SetManagedFields(nil)
 	if a := o.GetAnnotations(); a != nil {
-		delete(a, corev1.LastAppliedConfigAnnotation)
+		// Not a needless guard: delete writes to the map even when the
+		// key is absent, and a cache's map is read concurrently.
+		if _, ok := a[corev1.LastAppliedConfigAnnotation]; ok { //nolint:staticcheck // S1033: see above
+			delete(a, corev1.LastAppliedConfigAnnotation)
+		}
 	}
 }
+
+// SlimObject is slimMeta for objects diagnose did not list itself: watch
+// applies it as its informers' transform, so that a cache holds what a
+// snapshot would.
+func SlimObject(o metav1.Object) { slimMeta(o) }
 
 // appendSlim returns a function that appends a slimmed copy of each item to
 // *dst: the copy does not keep the page's items array alive.

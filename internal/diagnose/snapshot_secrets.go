@@ -30,15 +30,7 @@ func (s *Snapshot) listSecrets(ctx context.Context, d *Diagnoser) error {
 	ns, ps := s.scope.namespace, s.scope.pageSize
 	s.secrets = map[nsName]*secretInfo{}
 	values := metav1.ListOptions{FieldSelector: "type!=" + string(helmReleaseType)}
-	err := eachItem(ctx, ps, values, d.client.CoreV1().Secrets(ns).List, func(sec *corev1.Secret) {
-		s.redactor.AddSecret(sec) // skips non-secret keys (a token Secret's namespace)
-		info := &secretInfo{meta: sec.ObjectMeta, typ: sec.Type, keys: make(map[string]bool, len(sec.Data))}
-		for k := range sec.Data {
-			info.keys[k] = true
-		}
-		slimMeta(&info.meta)
-		s.secrets[nsName{sec.Namespace, sec.Name}] = info
-	})
+	err := eachItem(ctx, ps, values, d.client.CoreV1().Secrets(ns).List, s.addSecret)
 	if err != nil {
 		return err
 	}
@@ -47,24 +39,46 @@ func (s *Snapshot) listSecrets(ctx context.Context, d *Diagnoser) error {
 	}
 	releases := metav1.ListOptions{FieldSelector: "type=" + string(helmReleaseType)}
 	err = eachItem(ctx, ps, releases, d.meta.Resource(secretsResource).Namespace(ns).List, func(m *metav1.PartialObjectMetadata) {
-		// keys stay nil: the records' keys are not read, and nothing
-		// refers to a release record's keys.
-		info := &secretInfo{meta: m.ObjectMeta, typ: helmReleaseType}
-		slimMeta(&info.meta)
-		s.secrets[nsName{m.Namespace, m.Name}] = info
+		s.addHelmRecord(&m.ObjectMeta)
 	})
 	if err != nil {
 		return fmt.Errorf("list Helm release records: %w", err)
 	}
+	return s.fetchHelmReleases(ctx, d)
+}
+
+// addSecret keeps a Secret's key names (for the missing-key checks) and
+// feeds its values to the redactor; the values are not kept.
+func (s *Snapshot) addSecret(sec *corev1.Secret) {
+	s.redactor.AddSecret(sec) // skips non-secret keys (a token Secret's namespace)
+	info := &secretInfo{meta: sec.ObjectMeta, typ: sec.Type, keys: make(map[string]bool, len(sec.Data))}
+	for k := range sec.Data {
+		info.keys[k] = true
+	}
+	slimMeta(&info.meta)
+	s.secrets[nsName{sec.Namespace, sec.Name}] = info
+}
+
+// addHelmRecord keeps a Helm release record's metadata. Its keys stay nil:
+// nothing refers to a release record's keys.
+func (s *Snapshot) addHelmRecord(m *metav1.ObjectMeta) {
+	info := &secretInfo{meta: *m, typ: helmReleaseType}
+	slimMeta(&info.meta)
+	s.secrets[nsName{m.Namespace, m.Name}] = info
+}
+
+// fetchHelmReleases reads the payload of the latest revision of each
+// release that failed or is pending: the only one the analyzer decodes.
+func (s *Snapshot) fetchHelmReleases(ctx context.Context, d *Diagnoser) error {
 	latest, _ := s.helmReleases()
 	for _, rev := range latest {
 		if !helmNeedsRelease(rev.info.meta.Labels) {
 			continue
 		}
-		sec, err := d.client.CoreV1().Secrets(rev.info.meta.Namespace).Get(ctx, rev.info.meta.Name, metav1.GetOptions{})
+		data, err := d.releaseData(ctx, &rev.info.meta)
 		switch {
 		case err == nil:
-			rev.info.release = sec.Data["release"]
+			rev.info.release = data
 		case apierrors.IsNotFound(err) || apierrors.IsForbidden(err):
 			// Replaced by a newer revision since the list, or the user may
 			// list but not get Secrets: the finding is made from the

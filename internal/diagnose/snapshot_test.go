@@ -97,7 +97,7 @@ func TestSnapshotPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	sc := scope{namespace: ns, includeSystem: true, pageSize: page}
-	s, failures, err := collect(ctx, d, sc, []Resource{ResPods, ResSecrets}, time.Now())
+	s, failures, err := collect(ctx, d, plan{now: time.Now(), scope: sc, need: []Resource{ResPods, ResSecrets}})
 	if err != nil || len(failures) > 0 {
 		t.Fatalf("collect: %v %v", err, failures)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"strings"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -44,7 +43,7 @@ func TestCanaryNeverInResponses(t *testing.T) {
 	}
 	logs := []string{"connecting with " + canary, "encoded " + b64, "FATAL: authentication failed"}
 	env.SetPodLogs(t, "leaky", logs, logs)
-	waitPodStarted(t, env, "leaky")
+	env.WaitPodRunning(t, "leaky")
 
 	s := startStdio(t, env, nil)
 	calls := []struct {
@@ -78,18 +77,4 @@ func TestCanaryNeverInResponses(t *testing.T) {
 	if !redacted {
 		t.Fatal("pod_logs showed no redaction: the canary never reached a tool, so this test proves nothing")
 	}
-}
-
-// waitPodStarted waits until the pod's container has run (kwok reports it).
-func waitPodStarted(t *testing.T, env *testcluster.Env, name string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		p, err := env.Client.CoreV1().Pods(env.Namespace).Get(context.Background(), name, metav1.GetOptions{})
-		if err == nil && p.Status.Phase == corev1.PodRunning {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("pod %s did not start within 30s", name)
 }

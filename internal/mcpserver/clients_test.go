@@ -73,7 +73,7 @@ func TestInspectorCLI(t *testing.T) {
 	t.Parallel()
 	node, inspector := npmTool(t, "mcp-inspector")
 	env := testcluster.New(t)
-	createDeployment(t, env, "frontend", 1)
+	env.Deployment(t, "frontend", 1)
 	server := []string{"--cli", opsagentBinary(t), "mcp", "--kubeconfig", env.Kubeconfig, "-n", env.Namespace,
 		"--audit-log", filepath.Join(t.TempDir(), "audit.log")}
 

@@ -12,9 +12,6 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/mcpserver"
@@ -140,59 +137,6 @@ func wire(t *testing.T, res *mcp.CallToolResult) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// createDeployment creates a Deployment with replicas in env's namespace.
-func createDeployment(t *testing.T, env *testcluster.Env, name string, replicas int32) {
-	t.Helper()
-	labels := map[string]string{"app": name}
-	_, err := env.Client.AppsV1().Deployments(env.Namespace).Create(context.Background(), &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: &replicas,
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example/app:1"}}},
-			},
-		},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatalf("create deployment %s: %v", name, err)
-	}
-	waitSettled(t, env, name)
-}
-
-// waitSettled waits until the deployment controller has caught up with a
-// Deployment's spec: until then its status updates change the
-// resourceVersion a preview is bound to, and an approved write would
-// (rightly) conflict.
-func waitSettled(t *testing.T, env *testcluster.Env, name string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		d, err := env.Client.AppsV1().Deployments(env.Namespace).Get(context.Background(), name, metav1.GetOptions{})
-		if err != nil {
-			t.Fatalf("get deployment %s: %v", name, err)
-		}
-		want := *d.Spec.Replicas
-		st := d.Status
-		if st.ObservedGeneration == d.Generation && st.Replicas == want && st.UpdatedReplicas == want && st.ReadyReplicas == want && st.AvailableReplicas == want {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("deployment %s did not settle within 30s", name)
-}
-
-// replicas reads a Deployment's spec.replicas.
-func replicas(t *testing.T, env *testcluster.Env, name string) int32 {
-	t.Helper()
-	d, err := env.Client.AppsV1().Deployments(env.Namespace).Get(context.Background(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatalf("get deployment %s: %v", name, err)
-	}
-	return *d.Spec.Replicas
 }
 
 // scaleArgs scale name to n without waiting for the rollout (kwok pods are

@@ -2,21 +2,17 @@ package mcpserver
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/auth"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
-	authenticationv1 "k8s.io/api/authentication/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 
+	"github.com/opsagent/opsagent/internal/identity"
 	"github.com/opsagent/opsagent/internal/kube"
 )
 
@@ -34,18 +30,15 @@ type HTTPConfig struct {
 	// everyone); nil builds one with Base's credentials, used for
 	// discovery only.
 	Mapper meta.RESTMapper
+	// Auth, if set, is the authenticator shared with another surface:
+	// `opsagent serve` passes its own, so a token (its local access token
+	// included) is the same caller on /mcp as on its API. nil builds one
+	// for Base, without local access.
+	Auth *identity.Authenticator
 }
 
-// Timings of the HTTP handler.
-const (
-	// sessionIdle closes a session nobody used for this long.
-	sessionIdle = 30 * time.Minute
-	// tokenTTL is how long a verified token is trusted before the API
-	// server is asked again; a revoked token stops working within it.
-	tokenTTL = time.Minute
-	// maxCachedTokens bounds the verified-token cache.
-	maxCachedTokens = 1024
-)
+// sessionIdle closes a session nobody used for this long.
+const sessionIdle = 30 * time.Minute
 
 // NewHandler returns the Streamable HTTP handler for Path. Each request must
 // carry `Authorization: Bearer <token>`, a Kubernetes token: no token, or
@@ -72,7 +65,13 @@ func NewHandler(cfg HTTPConfig, o Options) (http.Handler, error) {
 			return nil, err
 		}
 	}
-	v := &verifier{cfg: cfg, core: c, cache: map[[32]byte]cachedCaller{}}
+	if cfg.Auth == nil {
+		// Without local access New does no I/O, so no context is needed.
+		if cfg.Auth, err = identity.New(context.Background(), cfg.Base, nil, cfg.Mapper); err != nil {
+			return nil, err
+		}
+	}
+	v := &verifier{auth: cfg.Auth, namespace: cfg.Namespace, core: c}
 	c.callerFor = callerFromToken
 	srv := c.newMCPServer()
 	h := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &mcp.StreamableHTTPOptions{
@@ -82,7 +81,7 @@ func NewHandler(cfg HTTPConfig, o Options) (http.Handler, error) {
 	})
 	authed := auth.RequireBearerToken(v.verify, &auth.RequireBearerTokenOptions{
 		// Kubernetes does not tell a token's expiry; the API server judges
-		// it on every verification.
+		// it (identity caches its answer briefly).
 		AllowMissingExpiration: true,
 	})(h)
 	return http.NewCrossOriginProtection().Handler(authed), nil
@@ -103,70 +102,27 @@ func callerFromToken(req *mcp.CallToolRequest) (*caller, error) {
 	return nil, errors.New("this call carries no verified Kubernetes bearer token, so it acts as nobody; send Authorization: Bearer <token>")
 }
 
-// verifier checks bearer tokens with the API server (a SelfSubjectReview:
-// who am I?) and keeps the caller of a good one for tokenTTL.
+// verifier turns a bearer token into the caller whose clients and tools a
+// call uses, through the shared identity.Authenticator.
 type verifier struct {
-	cfg  HTTPConfig
-	core *core
-
-	mu    sync.Mutex
-	cache map[[32]byte]cachedCaller
-}
-
-type cachedCaller struct {
-	who     *caller
-	expires time.Time
+	auth      *identity.Authenticator
+	namespace string
+	core      *core
 }
 
 func (v *verifier) verify(ctx context.Context, token string, _ *http.Request) (*auth.TokenInfo, error) {
-	key := sha256.Sum256([]byte(token))
-	who, err := v.lookup(ctx, key, token)
-	if err != nil {
+	who, err := v.auth.Token(ctx, token)
+	switch {
+	case errors.Is(err, identity.ErrUnauthenticated):
+		return nil, fmt.Errorf("%w: %v", auth.ErrInvalidToken, err)
+	case err != nil:
 		return nil, err
+	}
+	clients, err := who.Clients(v.namespace)
+	if err != nil {
+		return nil, fmt.Errorf("build clients for %s: %w", who.User, err)
 	}
 	// UserID binds the session to this user: another user's token cannot
 	// continue it.
-	return &auth.TokenInfo{UserID: who.user, Extra: map[string]any{callerKey: who}}, nil
-}
-
-func (v *verifier) lookup(ctx context.Context, key [32]byte, token string) (*caller, error) {
-	now := time.Now()
-	v.mu.Lock()
-	if e, ok := v.cache[key]; ok && now.Before(e.expires) {
-		v.mu.Unlock()
-		return e.who, nil
-	}
-	v.mu.Unlock()
-
-	clients, err := kube.ForBearerToken(v.cfg.Base, token, v.cfg.Namespace, v.cfg.Mapper)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", auth.ErrInvalidToken, err)
-	}
-	review, err := clients.Typed.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
-	switch {
-	case apierrors.IsUnauthorized(err):
-		return nil, fmt.Errorf("%w: the Kubernetes API server does not accept this token", auth.ErrInvalidToken)
-	case err != nil:
-		return nil, fmt.Errorf("checking the bearer token with the Kubernetes API server: %w", err)
-	}
-	user := review.Status.UserInfo.Username
-	if user == "" {
-		return nil, fmt.Errorf("%w: the API server names no user for this token", auth.ErrInvalidToken)
-	}
-	who := newCaller(v.core.opts, v.core.declared, clients, user)
-
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if len(v.cache) >= maxCachedTokens {
-		for k, e := range v.cache {
-			if !now.Before(e.expires) {
-				delete(v.cache, k)
-			}
-		}
-		if len(v.cache) >= maxCachedTokens {
-			clear(v.cache)
-		}
-	}
-	v.cache[key] = cachedCaller{who: who, expires: now.Add(tokenTTL)}
-	return who, nil
+	return &auth.TokenInfo{UserID: who.User, Extra: map[string]any{callerKey: newCaller(v.core.opts, v.core.declared, clients, who.User)}}, nil
 }

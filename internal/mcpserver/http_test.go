@@ -1,18 +1,17 @@
 package mcpserver_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	"github.com/opsagent/opsagent/internal/mcpserver"
+	"github.com/opsagent/opsagent/internal/mcpserver/mcptest"
 	"github.com/opsagent/opsagent/internal/testcluster"
 )
 
@@ -37,33 +36,6 @@ func startHTTP(t *testing.T, env *testcluster.Env) *httpServer {
 	return &httpServer{url: ts.URL + mcpserver.Path, auditLog: o.AuditLog}
 }
 
-// bearer adds a token to every request, as an MCP client configured with
-// an Authorization header does.
-type bearer struct {
-	token string
-	next  http.RoundTripper
-}
-
-func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
-	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	return b.next.RoundTrip(r)
-}
-
-// connectHTTP connects the official SDK client with token.
-func connectHTTP(t *testing.T, url, token string, opts *mcp.ClientOptions) (*mcp.ClientSession, error) {
-	t.Helper()
-	client := mcp.NewClient(&mcp.Implementation{Name: "opsagent-test-client", Version: "1"}, opts)
-	transport := &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: &http.Client{Transport: bearer{token, http.DefaultTransport}}, MaxRetries: -1}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cs, err := client.Connect(ctx, transport, nil)
-	if err == nil {
-		t.Cleanup(func() { _ = cs.Close() })
-	}
-	return cs, err
-}
-
 // operatorRules let a caller read and scale workloads in its namespace,
 // and read its Secrets (what redaction by value needs).
 var operatorRules = []rbacv1.PolicyRule{
@@ -76,59 +48,17 @@ var operatorRules = []rbacv1.PolicyRule{
 func TestHTTP(t *testing.T) {
 	t.Parallel()
 	env := testcluster.New(t)
-	createDeployment(t, env, "backend", 1)
+	env.Deployment(t, "backend", 1)
 	srv := startHTTP(t, env)
 	operator := env.CallerToken(t, "mcp-operator", operatorRules...)
 	nobody := env.CallerToken(t, "mcp-nobody")
 
-	t.Run("no token or a rejected token is 401", func(t *testing.T) {
-		for name, header := range map[string]string{"none": "", "rejected": "Bearer not-a-kubernetes-token", "not bearer": "Basic dXNlcjpwYXNz"} {
-			req, _ := http.NewRequest(http.MethodPost, srv.url, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"x","version":"1"}}}`))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Accept", "application/json, text/event-stream")
-			if header != "" {
-				req.Header.Set("Authorization", header)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_ = resp.Body.Close()
-			if resp.StatusCode != http.StatusUnauthorized {
-				t.Errorf("%s: status %d, want 401", name, resp.StatusCode)
-			}
-		}
-		if _, err := connectHTTP(t, srv.url, "not-a-kubernetes-token", nil); err == nil {
-			t.Error("the SDK client connected with a token the API server rejects")
-		}
-	})
-
-	t.Run("browsers are kept out", func(t *testing.T) {
-		for name, set := range map[string]func(*http.Request){
-			"rebound Host": func(r *http.Request) { r.Host = "evil.example.com" },
-			"foreign Origin": func(r *http.Request) {
-				r.Header.Set("Origin", "http://evil.example.com")
-				r.Header.Set("Sec-Fetch-Site", "cross-site")
-			},
-		} {
-			req, _ := http.NewRequest(http.MethodPost, srv.url, strings.NewReader(`{}`))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+operator)
-			set(req)
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			_ = resp.Body.Close()
-			if resp.StatusCode != http.StatusForbidden {
-				t.Errorf("%s: status %d, want 403", name, resp.StatusCode)
-			}
-		}
-	})
+	t.Run("no token or a rejected token is 401", func(t *testing.T) { mcptest.RequireToken(t, srv.url) })
+	t.Run("browsers are kept out", func(t *testing.T) { mcptest.KeepsBrowsersOut(t, srv.url, operator) })
 
 	t.Run("acts as the caller", func(t *testing.T) {
 		var e elicitations
-		cs, err := connectHTTP(t, srv.url, operator, &mcp.ClientOptions{ElicitationHandler: e.answer("accept", true)})
+		cs, err := mcptest.Connect(t, srv.url, operator, &mcp.ClientOptions{ElicitationHandler: e.answer("accept", true)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +78,7 @@ func TestHTTP(t *testing.T) {
 		if res := call(t, cs, "scale_workload", scaleArgs("backend", 2)); res.IsError {
 			t.Fatalf("scale: %s", text(res))
 		}
-		if got := replicas(t, env, "backend"); got != 2 || len(e.all()) != 1 {
+		if got := env.Replicas(t, "backend"); got != 2 || len(e.all()) != 1 {
 			t.Fatalf("replicas %d after one approval (asked %d times), want 2", got, len(e.all()))
 		}
 		wantCaller := "system:serviceaccount:" + env.Namespace + ":mcp-operator via opsagent-test-client"
@@ -167,7 +97,7 @@ func TestHTTP(t *testing.T) {
 	})
 
 	t.Run("the caller's RBAC decides", func(t *testing.T) {
-		cs, err := connectHTTP(t, srv.url, nobody, &mcp.ClientOptions{ElicitationHandler: (&elicitations{}).answer("accept", true)})
+		cs, err := mcptest.Connect(t, srv.url, nobody, &mcp.ClientOptions{ElicitationHandler: (&elicitations{}).answer("accept", true)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -175,26 +105,26 @@ func TestHTTP(t *testing.T) {
 		if !res.IsError || !strings.Contains(text(res), "forbidden") {
 			t.Fatalf("a caller without rights listed deployments: isError=%v %s", res.IsError, text(res))
 		}
-		before := replicas(t, env, "backend")
+		before := env.Replicas(t, "backend")
 		if res := call(t, cs, "scale_workload", scaleArgs("backend", int(before)+1)); !res.IsError {
 			t.Fatalf("a caller without rights scaled: %s", text(res))
 		}
-		if after := replicas(t, env, "backend"); after != before {
+		if after := env.Replicas(t, "backend"); after != before {
 			t.Fatalf("replicas %d → %d by a caller without rights", before, after)
 		}
 	})
 
 	t.Run("client without elicitation", func(t *testing.T) {
-		cs, err := connectHTTP(t, srv.url, operator, nil)
+		cs, err := mcptest.Connect(t, srv.url, operator, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		before := replicas(t, env, "backend")
+		before := env.Replicas(t, "backend")
 		res := call(t, cs, "scale_workload", scaleArgs("backend", int(before)+1))
 		if !res.IsError || !strings.Contains(text(res), "elicitation") {
 			t.Fatalf("want a tool error naming elicitation; isError=%v %s", res.IsError, text(res))
 		}
-		if after := replicas(t, env, "backend"); after != before {
+		if after := env.Replicas(t, "backend"); after != before {
 			t.Fatalf("replicas %d → %d without approval", before, after)
 		}
 	})

@@ -19,7 +19,7 @@ import (
 func TestStdio(t *testing.T) {
 	t.Parallel()
 	env := testcluster.New(t)
-	createDeployment(t, env, "backend", 1)
+	env.Deployment(t, "backend", 1)
 
 	t.Run("list and read", func(t *testing.T) {
 		s := startStdio(t, env, nil)
@@ -48,7 +48,7 @@ func TestStdio(t *testing.T) {
 		if res.IsError {
 			t.Fatalf("scale: %s", text(res))
 		}
-		if got := replicas(t, env, "backend"); got != 3 {
+		if got := env.Replicas(t, "backend"); got != 3 {
 			t.Fatalf("replicas %d after an approved scale to 3", got)
 		}
 		msgs := e.all()
@@ -80,7 +80,7 @@ func TestStdio(t *testing.T) {
 		{"accepted without approve", "accept", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := replicas(t, env, "backend")
+			before := env.Replicas(t, "backend")
 			var e elicitations
 			s := startStdio(t, env, &mcp.ClientOptions{ElicitationHandler: e.answer(tc.action, tc.approve)})
 			res := call(t, s.cs, "scale_workload", scaleArgs("backend", int(before)+2))
@@ -90,21 +90,21 @@ func TestStdio(t *testing.T) {
 			if len(e.all()) != 1 {
 				t.Fatalf("asked %d times, want once", len(e.all()))
 			}
-			if got := replicas(t, env, "backend"); got != before {
+			if got := env.Replicas(t, "backend"); got != before {
 				t.Fatalf("replicas %d → %d although the change was not approved", before, got)
 			}
 		})
 	}
 
 	t.Run("client without elicitation", func(t *testing.T) {
-		before := replicas(t, env, "backend")
+		before := env.Replicas(t, "backend")
 		s := startStdio(t, env, nil)
 		res := call(t, s.cs, "scale_workload", scaleArgs("backend", int(before)+1))
 		got := text(res)
 		if !res.IsError || !strings.Contains(got, "elicitation") || !strings.Contains(got, "--yes") || !strings.Contains(got, env.Namespace) {
 			t.Fatalf("want a tool error naming elicitation, --yes and the namespace; isError=%v %s", res.IsError, got)
 		}
-		if after := replicas(t, env, "backend"); after != before {
+		if after := env.Replicas(t, "backend"); after != before {
 			t.Fatalf("replicas %d → %d without approval", before, after)
 		}
 	})
@@ -112,7 +112,7 @@ func TestStdio(t *testing.T) {
 	// Nothing is approved because an argument says so: the gate decodes
 	// arguments strictly against the tool's schema, which has no such field.
 	t.Run("arguments cannot approve", func(t *testing.T) {
-		before := replicas(t, env, "backend")
+		before := env.Replicas(t, "backend")
 		s := startStdio(t, env, nil)
 		for _, extra := range []map[string]any{{"approved": true}, {"yes": true}, {"approve": true, "allow_destructive": true}} {
 			args := scaleArgs("backend", int(before)+1)
@@ -124,7 +124,7 @@ func TestStdio(t *testing.T) {
 				t.Fatalf("scale with %v: want invalid arguments; isError=%v %s", extra, res.IsError, text(res))
 			}
 		}
-		if after := replicas(t, env, "backend"); after != before {
+		if after := env.Replicas(t, "backend"); after != before {
 			t.Fatalf("replicas %d → %d by an argument", before, after)
 		}
 	})
@@ -139,12 +139,12 @@ func TestStdio(t *testing.T) {
 				t.Errorf("--read-only lists %s", tool.Name)
 			}
 		}
-		before := replicas(t, env, "backend")
+		before := env.Replicas(t, "backend")
 		_, err := s.cs.CallTool(t.Context(), &mcp.CallToolParams{Name: "scale_workload", Arguments: scaleArgs("backend", int(before)+1)})
 		if err == nil || !strings.Contains(err.Error(), "scale_workload") {
 			t.Fatalf("calling an unlisted tool: err %v", err)
 		}
-		if after := replicas(t, env, "backend"); after != before {
+		if after := env.Replicas(t, "backend"); after != before {
 			t.Fatalf("replicas %d → %d under --read-only", before, after)
 		}
 	})
@@ -156,13 +156,13 @@ func TestStdioYesIsScoped(t *testing.T) {
 	t.Parallel()
 	env := testcluster.New(t)
 	other := testcluster.New(t)
-	createDeployment(t, env, "web", 1)
-	createDeployment(t, other, "web", 1)
+	env.Deployment(t, "web", 1)
+	other.Deployment(t, "web", 1)
 	s := startStdio(t, env, nil, "--yes")
 
 	res := call(t, s.cs, "scale_workload", scaleArgs("web", 2))
-	if res.IsError || replicas(t, env, "web") != 2 {
-		t.Fatalf("--yes in the server's namespace: isError=%v replicas=%d %s", res.IsError, replicas(t, env, "web"), text(res))
+	if res.IsError || env.Replicas(t, "web") != 2 {
+		t.Fatalf("--yes in the server's namespace: isError=%v replicas=%d %s", res.IsError, env.Replicas(t, "web"), text(res))
 	}
 	args := scaleArgs("web", 2)
 	args["namespace"] = other.Namespace
@@ -170,7 +170,7 @@ func TestStdioYesIsScoped(t *testing.T) {
 	if !res.IsError || !strings.Contains(text(res), "-n "+other.Namespace) {
 		t.Fatalf("--yes outside the namespace: want a refusal naming -n %s; isError=%v %s", other.Namespace, res.IsError, text(res))
 	}
-	if got := replicas(t, other, "web"); got != 1 {
+	if got := other.Replicas(t, "web"); got != 1 {
 		t.Fatalf("replicas in %s changed to %d under --yes scoped to %s", other.Namespace, got, env.Namespace)
 	}
 	// Scaling to 0 is destructive: --yes alone does not approve it.
@@ -178,7 +178,7 @@ func TestStdioYesIsScoped(t *testing.T) {
 	if !res.IsError || !strings.Contains(text(res), "--allow-destructive") {
 		t.Fatalf("scale to 0 under --yes: isError=%v %s", res.IsError, text(res))
 	}
-	if got := replicas(t, env, "web"); got != 2 {
+	if got := env.Replicas(t, "web"); got != 2 {
 		t.Fatalf("replicas %d after a refused scale to 0", got)
 	}
 }
@@ -190,7 +190,7 @@ func TestStdioYesIsScoped(t *testing.T) {
 func TestApprovalBoundToPreview(t *testing.T) {
 	t.Parallel()
 	env := testcluster.New(t)
-	createDeployment(t, env, "api", 1)
+	env.Deployment(t, "api", 1)
 	var e elicitations
 	handler := func(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
 		e.record(req)
@@ -202,7 +202,7 @@ func TestApprovalBoundToPreview(t *testing.T) {
 			}
 			// Let the controller finish, so the second preview is the last
 			// state and only the change above makes the first one stale.
-			waitSettled(t, env, "api")
+			env.WaitDeployment(t, "api", 2)
 		}
 		return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"approve": true}}, nil
 	}
@@ -218,7 +218,7 @@ func TestApprovalBoundToPreview(t *testing.T) {
 	if !strings.Contains(msgs[0], "1 → 3") || !strings.Contains(msgs[1], "2 → 3") {
 		t.Fatalf("previews %q: want 1 → 3, then 2 → 3 against the new state", msgs)
 	}
-	if got := replicas(t, env, "api"); got != 3 {
+	if got := env.Replicas(t, "api"); got != 3 {
 		t.Fatalf("replicas %d, want 3", got)
 	}
 }

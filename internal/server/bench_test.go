@@ -31,7 +31,7 @@ func BenchmarkServeLoad(b *testing.B) {
 	})
 	reader := e.CallerToken(b, "reader", readRules...)
 	writer := e.CallerToken(b, "writer", writeRules...)
-	createDeployment(b, e, "web", 1)
+	e.Deployment(b, "web", 1)
 	text := "list pods in " + e.Namespace
 	// Warm up: the first request opens client-go's cached connection to
 	// the API server, which stays for the process; it is not the load's.

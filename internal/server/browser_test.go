@@ -60,7 +60,7 @@ func TestServePageSubmitApproveInChromium(t *testing.T) {
 	e := testcluster.New(t)
 	s := newTestServer(t, e, nil)
 	writer := e.CallerToken(t, "writer", writeRules...)
-	createDeployment(t, e, "web", 1)
+	e.Deployment(t, "web", 1)
 	// A crash-looping pod (the sandbox simulates it) for the diagnose view.
 	zero := int64(0)
 	if _, err := e.Client.CoreV1().Pods(e.Namespace).Create(t.Context(), &corev1.Pod{
@@ -151,7 +151,7 @@ func TestServePageSubmitApproveInChromium(t *testing.T) {
 	if state != "succeeded" || !strings.Contains(steps, "scale_workload done") {
 		t.Errorf("after Approve: state %q, steps:\n%s", state, steps)
 	}
-	if n := replicas(t, e, "web"); n != 2 {
+	if n := e.Replicas(t, "web"); n != 2 {
 		t.Errorf("replicas = %d after approving in the page, want 2", n)
 	}
 	for _, want := range []string{"critical", "Pod " + e.Namespace + "/api", "Cause:", "Fix"} {

@@ -2,25 +2,17 @@ package server_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"slices"
 	"testing"
 
-	"helm.sh/helm/v3/pkg/lint"
-	"helm.sh/helm/v3/pkg/lint/support"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/opsagent/opsagent/internal/kube"
-	"github.com/opsagent/opsagent/internal/session"
+	"github.com/opsagent/opsagent/internal/charttest"
 	"github.com/opsagent/opsagent/internal/testcluster"
-	"github.com/opsagent/opsagent/internal/tools"
-	"github.com/opsagent/opsagent/internal/tools/releasetools"
-	"github.com/opsagent/opsagent/internal/tools/toolstest"
-	"github.com/opsagent/opsagent/internal/toolset"
 )
 
 // The in-cluster chart lints, installs the way `opsagent install opsagent
@@ -28,29 +20,10 @@ import (
 // server locked down, and its ServiceAccount may do nothing at all.
 func TestChartInstallsWithAPowerlessServiceAccount(t *testing.T) {
 	t.Parallel()
-	chart, err := filepath.Abs(filepath.Join("..", "..", "charts", "opsagent"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lintResult := lint.AllWithKubeVersion(chart, nil, "opsagent", nil)
-	for _, m := range lintResult.Messages {
-		if m.Severity >= support.WarningSev {
-			t.Errorf("helm lint: %s", m)
-		}
-	}
-
+	chart := charttest.Dir(t, "opsagent")
+	charttest.Lint(t, chart, nil)
 	e := testcluster.New(t)
-	clients, err := kube.NewClients(e.Getter())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := toolset.New(clients, toolset.Options{Helm: releasetools.Options{ChartRoots: []string{chart}, RootsFlag: "the CHART_DIR of install"}})
-	gate := session.NewGate(tools.NewRegistry(ts...), clients, session.GateSettings{Yes: true, AuditLog: filepath.Join(t.TempDir(), "audit.log")})
-	no := false
-	toolstest.MustCall(t, gate, releasetools.NameDeploy, releasetools.DeployArgs{
-		Release: "opsagent", ChartPath: chart, Namespace: e.Namespace, Atomic: &no, Wait: &no,
-		ValuesSet: []string{"ingress.enabled=true"},
-	})
+	charttest.Install(t, e, chart, "opsagent", false, "ingress.enabled=true")
 
 	d, err := e.Client.AppsV1().Deployments(e.Namespace).Get(t.Context(), "opsagent", metav1.GetOptions{})
 	if err != nil {

@@ -76,7 +76,7 @@ func (s *Server) diagnoser(w http.ResponseWriter, c *caller, namespace string) (
 			return nil, "", false
 		}
 	}
-	clients, err := c.clients(namespace)
+	clients, err := c.Clients(namespace)
 	if err != nil {
 		writeError(w, http.StatusBadGateway, err.Error())
 		return nil, "", false

@@ -13,11 +13,7 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	"github.com/opsagent/opsagent/internal/config"
 	"github.com/opsagent/opsagent/internal/server"
@@ -53,6 +49,14 @@ func newTestServer(t testing.TB, e *testcluster.Env, change func(*server.Config)
 	if change != nil {
 		change(&cfg)
 	}
+	srv, url := startServer(t, cfg)
+	return &testServer{Server: srv, URL: url, AuditLog: audit}
+}
+
+// startServer serves cfg on a loopback listener until the test ends and
+// returns the server and its URL.
+func startServer(t testing.TB, cfg server.Config) (*server.Server, string) {
+	t.Helper()
 	srv, err := server.New(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -62,7 +66,7 @@ func newTestServer(t testing.TB, e *testcluster.Env, change func(*server.Config)
 		srv.Close()
 		hs.Close()
 	})
-	return &testServer{Server: srv, URL: hs.URL, AuditLog: audit}
+	return srv, hs.URL
 }
 
 // do sends one API call with token (none if empty) and decodes the JSON
@@ -197,6 +201,26 @@ func (s *testServer) decide(t testing.TB, token, id, approval, decision string) 
 	return do(t, http.MethodPost, s.URL+"/api/v1/requests/"+id+"/approvals/"+approval, token, map[string]string{"decision": decision}, nil)
 }
 
+// newScaleSetup is what the approval tests start from: a namespace with
+// deployment "web" at 1 replica, a server over it (change adjusts its
+// config) and the token of a caller who may scale web.
+func newScaleSetup(t testing.TB, change func(*server.Config)) (e *testcluster.Env, s *testServer, writer string) {
+	t.Helper()
+	e = testcluster.New(t)
+	s = newTestServer(t, e, change)
+	writer = e.CallerToken(t, "writer", writeRules...)
+	e.Deployment(t, "web", 1)
+	return e, s, writer
+}
+
+// pendingScale submits "scale web to 2" in e's namespace as token and
+// waits for the approval it asks for.
+func (s *testServer) pendingScale(t testing.TB, e *testcluster.Env, token string) (id string, a approvalView) {
+	t.Helper()
+	id = s.submit(t, token, map[string]any{"text": "scale web to 2", "namespace": e.Namespace})
+	return id, s.waitPending(t, token, id)
+}
+
 // sseEvent is one event read from a stream.
 type sseEvent struct {
 	ID, Type string
@@ -243,53 +267,4 @@ func readEvents(t testing.TB, ctx context.Context, url, token string) []sseEvent
 		}
 	}
 	return evs
-}
-
-// createDeployment creates a deployment of replicas and waits until they
-// are all ready, so that no controller update races a test's preview.
-func createDeployment(t testing.TB, e *testcluster.Env, name string, replicas int32) {
-	t.Helper()
-	labels := map[string]string{"app": name}
-	d := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(replicas),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "nginx:1.27"}}},
-			},
-		},
-	}
-	if _, err := e.Client.AppsV1().Deployments(e.Namespace).Create(t.Context(), d, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create deployment %s: %v", name, err)
-	}
-	waitReplicas(t, e, name, replicas)
-}
-
-// waitReplicas waits until the deployment has want replicas, all ready and
-// observed.
-func waitReplicas(t testing.TB, e *testcluster.Env, name string, want int32) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		d, err := e.Client.AppsV1().Deployments(e.Namespace).Get(t.Context(), name, metav1.GetOptions{})
-		if err == nil && *d.Spec.Replicas == want && d.Status.ObservedGeneration == d.Generation &&
-			d.Status.ReadyReplicas == want && d.Status.UpdatedReplicas == want && d.Status.Replicas == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("deployment %s did not settle at %d ready replicas: %v %+v", name, want, err, d.Status)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func replicas(t testing.TB, e *testcluster.Env, name string) int32 {
-	t.Helper()
-	d, err := e.Client.AppsV1().Deployments(e.Namespace).Get(t.Context(), name, metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return *d.Spec.Replicas
 }

@@ -13,6 +13,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
 	"github.com/opsagent/opsagent/internal/diagnose"
+	"github.com/opsagent/opsagent/internal/identity"
 	"github.com/opsagent/opsagent/internal/tools"
 )
 
@@ -106,9 +107,9 @@ func (s *Server) stream(h callerHandler) http.Handler {
 }
 
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*caller, bool) {
-	c, err := s.auth.authenticate(r)
+	c, err := s.auth.Request(r)
 	switch {
-	case errors.Is(err, errUnauthenticated):
+	case errors.Is(err, identity.ErrUnauthenticated):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="opsagent"`)
 		writeError(w, http.StatusUnauthorized, err.Error())
 		return nil, false

@@ -3,13 +3,13 @@ package server_test
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
+	"github.com/opsagent/opsagent/internal/mcpserver"
 	"github.com/opsagent/opsagent/internal/server"
 )
 
@@ -17,16 +17,8 @@ import (
 // everything decided before a token is checked.
 func offlineServer(t *testing.T) string {
 	t.Helper()
-	srv, err := server.New(t.Context(), server.Config{Base: &rest.Config{Host: "http://127.0.0.1:1"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv.Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		hs.Close()
-	})
-	return hs.URL
+	_, url := startServer(t, server.Config{Base: &rest.Config{Host: "http://127.0.0.1:1"}})
+	return url
 }
 
 func send(t *testing.T, method, url string, header map[string]string, body string) (*http.Response, string) {
@@ -118,7 +110,7 @@ func TestPageAndOperationalEndpoints(t *testing.T) {
 }
 
 // Every path and method openapi.yaml documents is served, and the API's
-// paths all ask for a token.
+// paths and /mcp all ask for a token.
 func TestOpenAPIDocumentsTheServedRoutes(t *testing.T) {
 	t.Parallel()
 	base := offlineServer(t)
@@ -139,7 +131,7 @@ func TestOpenAPIDocumentsTheServedRoutes(t *testing.T) {
 			}
 			url := base + strings.NewReplacer("{id}", "abc", "{approval}", "def").Replace(path)
 			resp, body := send(t, strings.ToUpper(method), url, map[string]string{"Content-Type": "application/json"}, "")
-			if strings.HasPrefix(path, "/api/") && resp.StatusCode != http.StatusUnauthorized {
+			if (strings.HasPrefix(path, "/api/") || path == mcpserver.Path) && resp.StatusCode != http.StatusUnauthorized {
 				t.Errorf("%s %s without a token: %d %s, want 401", method, path, resp.StatusCode, body)
 			}
 			if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/opsagent/opsagent/internal/agent"
 	"github.com/opsagent/opsagent/internal/audit"
-	"github.com/opsagent/opsagent/internal/redact"
 	"github.com/opsagent/opsagent/internal/session"
 	"github.com/opsagent/opsagent/internal/tools"
 	"github.com/opsagent/opsagent/internal/toolset"
@@ -107,7 +106,7 @@ func statusOfStart(err error) int {
 // start builds the caller's clients, gate and agent through internal/session
 // (as the CLI does) and runs the request in the background.
 func (s *Server) start(c *caller, in submitInput) (*request, error) {
-	clients, err := c.clients(in.Namespace)
+	clients, err := c.Clients(in.Namespace)
 	if err != nil {
 		return nil, fmt.Errorf("build clients for %s: %w", c.User, err)
 	}
@@ -116,16 +115,17 @@ func (s *Server) start(c *caller, in submitInput) (*request, error) {
 		ts = toolset.ReadOnly(ts)
 	}
 	req := newRequest(c.User, session.Namespace(clients), in)
+	out := newOutputRedactor(s.runCtx, clients, req.namespace, s.cfg.LLM.APIKey, s.log.With("request", req.id, "caller", c.User))
 	gate := session.NewGate(tools.NewRegistry(ts...), clients, session.GateSettings{
 		// No Yes: on the server every change is approved by a person.
 		AllowDestructive: in.AllowDestructive, AllowPrivileged: in.AllowPrivileged, DryRun: in.DryRun,
-		Ask: s.asker(req), AskedBy: "http approval by " + c.User,
+		Ask: s.asker(req, out), AskedBy: "http approval by " + c.User,
 		AuditLog: s.cfg.LLM.AuditLog, Via: "http", Caller: c.User,
 	})
 	gate.Observe = func(rec *tools.Record) {
 		s.metrics.observeAction(rec)
 		req.settle(rec.Tool, rec.Args)
-		req.publish(eventAction, redactRecord(rec))
+		req.publish(eventAction, out.record(rec))
 	}
 	ag, err := session.NewAgent(clients, gate, session.AgentSettings{
 		Config: s.cfg.LLM, PlannerOnly: s.cfg.PlannerOnly, ToolTimeout: s.cfg.ToolTimeout,
@@ -151,7 +151,7 @@ func (s *Server) start(c *caller, in submitInput) (*request, error) {
 	go func() {
 		defer s.runs.Done()
 		defer cancel(nil)
-		s.run(ctx, req, ag, inFlight)
+		s.run(ctx, req, ag, out, inFlight)
 	}()
 	return req, nil
 }
@@ -159,7 +159,7 @@ func (s *Server) start(c *caller, in submitInput) (*request, error) {
 // run answers the request and records how it ended. A change that may be
 // half made (cancelled mid-run) is named in the request's error and logged;
 // the audit log has its started and done records either way.
-func (s *Server) run(ctx context.Context, req *request, ag *agent.Agent, inFlight *audit.InFlight) {
+func (s *Server) run(ctx context.Context, req *request, ag *agent.Agent, out *outputRedactor, inFlight *audit.InFlight) {
 	s.metrics.running.Inc()
 	defer s.metrics.running.Dec()
 	start := time.Now()
@@ -181,37 +181,7 @@ func (s *Server) run(ctx context.Context, req *request, ag *agent.Agent, inFligh
 		errMsg = strings.TrimPrefix(errMsg+"; "+what+" may be half-done", "; ")
 	}
 	s.metrics.observeRun(run, state, time.Since(start))
-	req.finish(state, redactRun(run), redact.Text(run.Answer), redact.Text(errMsg))
-}
-
-// redactRecord is a record as a remote client sees it: arguments are
-// masked by the gate already; results come from the cluster and may hold
-// values that look secret.
-func redactRecord(rec *tools.Record) tools.Record {
-	c := *rec
-	if c.Result != nil {
-		if b, err := json.Marshal(c.Result); err == nil {
-			c.Result = json.RawMessage(redact.JSON(b))
-		}
-	}
-	c.Error = redact.Text(c.Error)
-	return c
-}
-
-// redactRun is run as `opsagent -o json` prints it, redacted like records.
-func redactRun(run *agent.Run) json.RawMessage {
-	c := *run
-	c.Actions = make([]*tools.Record, len(run.Actions))
-	for i, rec := range run.Actions {
-		r := redactRecord(rec)
-		c.Actions[i] = &r
-	}
-	c.Answer, c.Error = redact.Text(c.Answer), redact.Text(c.Error)
-	b, err := json.Marshal(&c)
-	if err != nil {
-		b, _ = json.Marshal(map[string]string{"error": "could not encode the run: " + err.Error()})
-	}
-	return b
+	req.finish(state, out.run(run), out.text(run.Answer), out.text(errMsg))
 }
 
 // stepProgress turns the agent's progress (a tool call or a model call
@@ -224,11 +194,11 @@ func (p stepProgress) Stop()            {}
 // asker is the gate's Ask for one request: it publishes the approval and
 // blocks until the caller decides, it expires, the request is cancelled or
 // the server shuts down. Only a decision approves; everything else refuses.
-func (s *Server) asker(req *request) func(context.Context, tools.ApprovalRequest) (bool, error) {
+func (s *Server) asker(req *request, out *outputRedactor) func(context.Context, tools.ApprovalRequest) (bool, error) {
 	return func(ctx context.Context, ar tools.ApprovalRequest) (bool, error) {
 		now := time.Now().UTC()
 		a := &approval{
-			ID: newID(), Tool: ar.Tool, Args: session.MaskArgs(ar.Args), Risk: ar.Risk, Preview: ar.Preview,
+			ID: newID(), Tool: ar.Tool, Args: session.MaskArgs(ar.Args), Risk: ar.Risk, Preview: out.preview(ar.Preview),
 			Privileged: ar.Privileged, Namespace: ar.Scope.Namespace, OutOfScope: ar.OutOfScope,
 			State: approvalPending, Created: now, ExpiresAt: now.Add(s.cfg.ApprovalTimeout),
 			decided: make(chan struct{}),

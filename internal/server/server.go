@@ -23,10 +23,13 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/opsagent/opsagent/internal/config"
+	"github.com/opsagent/opsagent/internal/identity"
 	"github.com/opsagent/opsagent/internal/kube"
+	"github.com/opsagent/opsagent/internal/mcpserver"
 )
 
 // Defaults for Config fields left zero.
@@ -90,13 +93,9 @@ type Config struct {
 	Logger      *slog.Logger
 }
 
-// LocalAccess is the kubeconfig's user, lent to holders of Token.
-type LocalAccess struct {
-	Token string
-	// Clients returns the kubeconfig's clients defaulting to namespace
-	// ("" = the kubeconfig's).
-	Clients func(namespace string) (*kube.Clients, error)
-}
+// LocalAccess is the kubeconfig's user, lent to holders of Token: they
+// act as that user on the API and on /mcp alike.
+type LocalAccess = identity.Local
 
 func (c *Config) withDefaults() {
 	if c.ApprovalTimeout <= 0 {
@@ -127,10 +126,14 @@ var assets embed.FS
 
 // Server serves the API, the page and the operational endpoints.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	mapper  meta.RESTMapper
-	auth    *authenticator
+	cfg    Config
+	log    *slog.Logger
+	mapper meta.RESTMapper
+	auth   *identity.Authenticator
+	// anon is an anonymous client for the readiness check.
+	anon kubernetes.Interface
+	// mcp is the MCP endpoint (internal/mcpserver), acting as each caller.
+	mcp     http.Handler
 	store   *store
 	metrics *metrics
 	limits  *callerLimits
@@ -173,8 +176,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.store = newStore(cfg.MaxKept, cfg.Retention)
 	s.runCtx, s.cancelRun = context.WithCancelCause(context.Background())
-	s.auth, err = newAuthenticator(ctx, cfg.Base, cfg.Local, mapper)
-	if err != nil {
+	if s.anon, err = kubernetes.NewForConfig(rest.AnonymousClientConfig(cfg.Base)); err != nil {
+		return nil, fmt.Errorf("build client for the readiness check: %w", err)
+	}
+	if s.auth, err = identity.New(ctx, cfg.Base, cfg.Local, mapper); err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	if s.mcp, err = s.newMCPHandler(); err != nil {
 		return nil, err
 	}
 	s.handler = s.routes()
@@ -213,8 +221,9 @@ func (s *Server) routes() http.Handler {
 	// concurrency limit, and are bounded by the number of requests kept.
 	mux.Handle("GET /api/v1/requests/{id}/events", s.stream(s.events))
 
-	// The MCP endpoint (internal/mcpserver) is mounted here by the caller
-	// of Handler, at "/mcp", behind the same protection.
+	// The MCP endpoint: the same tools, gate and audit log for MCP clients,
+	// each call acting as its bearer token's holder (mcp.go).
+	mux.Handle(mcpserver.Path, s.mcp)
 
 	return s.protect(mux)
 }
@@ -333,7 +342,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
-	if err := s.auth.ping(ctx); err != nil {
+	if err := s.ping(ctx); err != nil {
 		writeError(w, http.StatusServiceUnavailable, "the Kubernetes API server is not reachable: "+err.Error())
 		return
 	}

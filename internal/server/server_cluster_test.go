@@ -2,9 +2,7 @@ package server_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -51,11 +49,8 @@ func TestServeAuthenticatesWithTheCallersToken(t *testing.T) {
 // the reader's own scale is refused by RBAC without changing anything.
 func TestServeScaleIsApprovedByTheCallerAndJudgedByItsRBAC(t *testing.T) {
 	t.Parallel()
-	e := testcluster.New(t)
-	s := newTestServer(t, e, nil)
-	writer := e.CallerToken(t, "writer", writeRules...)
+	e, s, writer := newScaleSetup(t, nil)
 	reader := e.CallerToken(t, "reader", readRules...)
-	createDeployment(t, e, "web", 1)
 
 	// The reader: RBAC refuses, nothing is asked, nothing changes.
 	rid := s.submit(t, reader, map[string]any{"text": "scale web to 2", "namespace": e.Namespace})
@@ -63,22 +58,22 @@ func TestServeScaleIsApprovedByTheCallerAndJudgedByItsRBAC(t *testing.T) {
 	if rv.State != "failed" || !strings.Contains(rv.Error, "forbidden") || len(rv.Approvals) != 0 {
 		t.Errorf("reader's scale: state %s, error %q, approvals %d; want failed with the API's forbidden message and no approval", rv.State, rv.Error, len(rv.Approvals))
 	}
-	if n := replicas(t, e, "web"); n != 1 {
+	if n := e.Replicas(t, "web"); n != 1 {
 		t.Fatalf("the reader's refused scale changed replicas to %d", n)
 	}
 
-	// The writer: the request waits for approval.
-	id := s.submit(t, writer, map[string]any{"text": "scale web to 2", "namespace": e.Namespace})
+	// The writer: the request waits for approval. The stream replays the
+	// request's events from its first.
+	id, a := s.pendingScale(t, e, writer)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	streamed := make(chan []sseEvent, 1)
 	go func() { streamed <- readEvents(t, ctx, s.URL+"/api/v1/requests/"+id+"/events", writer) }()
 
-	a := s.waitPending(t, writer, id)
 	if a.Tool != "scale_workload" || a.Risk != "write" || !strings.Contains(a.Preview.Summary, "replicas 1 → 2") {
 		t.Errorf("pending approval = %+v; want scale_workload, risk write, preview replicas 1 → 2", a)
 	}
-	if n := replicas(t, e, "web"); n != 1 {
+	if n := e.Replicas(t, "web"); n != 1 {
 		t.Fatalf("replicas changed to %d before approval", n)
 	}
 
@@ -111,7 +106,7 @@ func TestServeScaleIsApprovedByTheCallerAndJudgedByItsRBAC(t *testing.T) {
 	if got := v.Run.Actions[0].ApprovedBy; got != wantBy {
 		t.Errorf("approvedBy = %q, want %q", got, wantBy)
 	}
-	if n := replicas(t, e, "web"); n != 2 {
+	if n := e.Replicas(t, "web"); n != 2 {
 		t.Errorf("replicas = %d after the approved scale, want 2", n)
 	}
 	if code, body := s.decide(t, writer, id, a.ID, "approve"); code != http.StatusConflict {
@@ -133,16 +128,7 @@ func TestServeScaleIsApprovedByTheCallerAndJudgedByItsRBAC(t *testing.T) {
 	}
 
 	// The audit log names the caller for the action.
-	audit, err := os.ReadFile(s.AuditLog)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var entry struct{ Via, Caller, Phase, Tool, ApprovedBy string }
-	lines := strings.Split(strings.TrimSpace(string(audit)), "\n")
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &entry); err != nil {
-		t.Fatalf("audit line %q: %v", lines[len(lines)-1], err)
-	}
-	if entry.Via != "http" || entry.Caller != "system:serviceaccount:"+e.Namespace+":writer" || entry.Phase != "done" || entry.ApprovedBy != wantBy {
+	if entry := lastAudit(t, s.AuditLog); entry.Via != "http" || entry.Caller != "system:serviceaccount:"+e.Namespace+":writer" || entry.Phase != "done" || entry.ApprovedBy != wantBy {
 		t.Errorf("audit entry = %+v; want via http, the writer as caller and approver", entry)
 	}
 }
@@ -153,13 +139,9 @@ func TestServeScaleIsApprovedByTheCallerAndJudgedByItsRBAC(t *testing.T) {
 // be used again, and the change is previewed and asked about anew.
 func TestServeStaleApprovalIsRefused(t *testing.T) {
 	t.Parallel()
-	e := testcluster.New(t)
-	s := newTestServer(t, e, nil)
-	writer := e.CallerToken(t, "writer", writeRules...)
-	createDeployment(t, e, "web", 1)
+	e, s, writer := newScaleSetup(t, nil)
 
-	id := s.submit(t, writer, map[string]any{"text": "scale web to 2", "namespace": e.Namespace})
-	first := s.waitPending(t, writer, id)
+	id, first := s.pendingScale(t, e, writer)
 
 	// Someone else scales web to 3 after the preview.
 	sc, err := e.Client.AppsV1().Deployments(e.Namespace).GetScale(t.Context(), "web", metav1.GetOptions{})
@@ -170,7 +152,7 @@ func TestServeStaleApprovalIsRefused(t *testing.T) {
 	if _, err := e.Client.AppsV1().Deployments(e.Namespace).UpdateScale(t.Context(), "web", sc, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	waitReplicas(t, e, "web", 3)
+	e.WaitDeployment(t, "web", 3)
 
 	if code, body := s.decide(t, writer, id, first.ID, "approve"); code != http.StatusOK {
 		t.Fatalf("approve the first preview: %d %s", code, body)
@@ -186,7 +168,7 @@ func TestServeStaleApprovalIsRefused(t *testing.T) {
 	if i := slices.IndexFunc(v.Approvals, func(a approvalView) bool { return a.ID == first.ID }); i < 0 || v.Approvals[i].State != "stale" {
 		t.Errorf("first approval after the object changed: %+v, want stale", v.Approvals)
 	}
-	if n := replicas(t, e, "web"); n != 3 {
+	if n := e.Replicas(t, "web"); n != 3 {
 		t.Fatalf("the stale approval wrote replicas %d", n)
 	}
 	if code, body := s.decide(t, writer, id, first.ID, "approve"); code != http.StatusConflict || !strings.Contains(body, "stale") {
@@ -199,7 +181,7 @@ func TestServeStaleApprovalIsRefused(t *testing.T) {
 	if v := s.waitEnded(t, writer, id); v.State != "succeeded" {
 		t.Fatalf("after approving the current preview: state %s, error %q", v.State, v.Error)
 	}
-	if n := replicas(t, e, "web"); n != 2 {
+	if n := e.Replicas(t, "web"); n != 2 {
 		t.Errorf("replicas = %d, want 2", n)
 	}
 }
@@ -208,13 +190,9 @@ func TestServeStaleApprovalIsRefused(t *testing.T) {
 // change needs allowDestructive before anyone is asked.
 func TestServeDenyExpireAndOptIns(t *testing.T) {
 	t.Parallel()
-	e := testcluster.New(t)
-	s := newTestServer(t, e, func(c *server.Config) { c.ApprovalTimeout = 2 * time.Second })
-	writer := e.CallerToken(t, "writer", writeRules...)
-	createDeployment(t, e, "web", 1)
+	e, s, writer := newScaleSetup(t, func(c *server.Config) { c.ApprovalTimeout = 2 * time.Second })
 
-	id := s.submit(t, writer, map[string]any{"text": "scale web to 2", "namespace": e.Namespace})
-	a := s.waitPending(t, writer, id)
+	id, a := s.pendingScale(t, e, writer)
 	if code, body := s.decide(t, writer, id, a.ID, "deny"); code != http.StatusOK {
 		t.Fatalf("deny: %d %s", code, body)
 	}
@@ -234,14 +212,14 @@ func TestServeDenyExpireAndOptIns(t *testing.T) {
 	if v.State != "failed" || len(v.Approvals) != 0 || !strings.Contains(v.Error, "destructive") {
 		t.Errorf("scale to 0 without allowDestructive: state %s, error %q, approvals %d", v.State, v.Error, len(v.Approvals))
 	}
-	if n := replicas(t, e, "web"); n != 1 {
+	if n := e.Replicas(t, "web"); n != 1 {
 		t.Errorf("replicas = %d after a denial, an expiry and a refusal; want 1", n)
 	}
 
 	// Dry run previews and changes nothing, without asking.
 	id = s.submit(t, writer, map[string]any{"text": "scale web to 2", "namespace": e.Namespace, "dryRun": true})
-	if v := s.waitEnded(t, writer, id); v.State != "succeeded" || len(v.Approvals) != 0 || replicas(t, e, "web") != 1 {
-		t.Errorf("dry run: state %s, approvals %d, replicas %d", v.State, len(v.Approvals), replicas(t, e, "web"))
+	if v := s.waitEnded(t, writer, id); v.State != "succeeded" || len(v.Approvals) != 0 || e.Replicas(t, "web") != 1 {
+		t.Errorf("dry run: state %s, approvals %d, replicas %d", v.State, len(v.Approvals), e.Replicas(t, "web"))
 	}
 }
 
@@ -252,7 +230,7 @@ func TestServeDiagnoseAndExplain(t *testing.T) {
 	e := testcluster.New(t)
 	s := newTestServer(t, e, nil)
 	reader := e.CallerToken(t, "reader", readRules...)
-	createDeployment(t, e, "web", 1)
+	e.Deployment(t, "web", 1)
 
 	var rep struct {
 		APIVersion, Kind string
@@ -282,13 +260,9 @@ func TestServeDiagnoseAndExplain(t *testing.T) {
 // readable; nothing is changed.
 func TestServeShutdownRefusesPendingApprovals(t *testing.T) {
 	t.Parallel()
-	e := testcluster.New(t)
-	s := newTestServer(t, e, nil)
-	writer := e.CallerToken(t, "writer", writeRules...)
-	createDeployment(t, e, "web", 1)
+	e, s, writer := newScaleSetup(t, nil)
 
-	id := s.submit(t, writer, map[string]any{"text": "scale web to 2", "namespace": e.Namespace})
-	a := s.waitPending(t, writer, id)
+	id, a := s.pendingScale(t, e, writer)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	if err := s.Drain(ctx); err != nil {
@@ -307,7 +281,7 @@ func TestServeShutdownRefusesPendingApprovals(t *testing.T) {
 	if code, body := do(t, http.MethodPost, s.URL+"/api/v1/requests", writer, map[string]any{"text": "list pods"}, nil); code != http.StatusServiceUnavailable {
 		t.Errorf("submit while shutting down: %d %s, want 503", code, body)
 	}
-	if n := replicas(t, e, "web"); n != 1 {
+	if n := e.Replicas(t, "web"); n != 1 {
 		t.Errorf("replicas = %d after shutdown, want 1", n)
 	}
 }

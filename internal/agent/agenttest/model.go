@@ -58,6 +58,18 @@ func (r Request) ToolMessages() []string {
 	return out
 }
 
+// ToolMessagesByID maps each tool call's ID to the content of its tool
+// message in the request: what the model was shown of that call.
+func (r Request) ToolMessagesByID() map[string]string {
+	out := map[string]string{}
+	for _, m := range r.Chat.Messages {
+		if m.Role == openai.ChatMessageRoleTool {
+			out[m.ToolCallID] = m.Content
+		}
+	}
+	return out
+}
+
 // FakeModel is an OpenAI-compatible chat completions server that replays a
 // script and records every request body. Use it through the real go-openai
 // client, with BaseURL set to URL().

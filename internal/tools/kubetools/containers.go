@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/opsagent/opsagent/internal/kubefmt"
 	"github.com/opsagent/opsagent/internal/redact"
 )
 
@@ -61,9 +62,9 @@ func containerInfo(c *corev1.Container) ContainerInfo {
 		Env:       envStrings(c.Env),
 		Requests:  resourceString(c.Resources.Requests),
 		Limits:    resourceString(c.Resources.Limits),
-		Readiness: probeString(c.ReadinessProbe),
-		Liveness:  probeString(c.LivenessProbe),
-		Startup:   probeString(c.StartupProbe),
+		Readiness: kubefmt.Probe(c.ReadinessProbe),
+		Liveness:  kubefmt.Probe(c.LivenessProbe),
+		Startup:   kubefmt.Probe(c.StartupProbe),
 	}
 	for _, p := range c.Ports {
 		s := fmt.Sprintf("%d/%s", p.ContainerPort, p.Protocol)
@@ -141,27 +142,6 @@ func resourceString(rl corev1.ResourceList) string {
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, ", ")
-}
-
-func probeString(p *corev1.Probe) string {
-	if p == nil {
-		return ""
-	}
-	var s string
-	switch h := p.ProbeHandler; {
-	case h.HTTPGet != nil:
-		s = fmt.Sprintf("http-get %s:%s%s", strings.ToLower(string(h.HTTPGet.Scheme)), h.HTTPGet.Port.String(), h.HTTPGet.Path)
-	case h.TCPSocket != nil:
-		s = "tcp-socket :" + h.TCPSocket.Port.String()
-	case h.GRPC != nil:
-		s = fmt.Sprintf("grpc :%d", h.GRPC.Port)
-	case h.Exec != nil:
-		s = "exec " + truncate(strings.Join(h.Exec.Command, " "), 80)
-	default:
-		s = "probe"
-	}
-	return fmt.Sprintf("%s delay=%ds timeout=%ds period=%ds failure=%d", s,
-		p.InitialDelaySeconds, p.TimeoutSeconds, p.PeriodSeconds, p.FailureThreshold)
 }
 
 // volumeStrings names where a pod's volumes come from ("config: configMap
