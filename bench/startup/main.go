@@ -9,15 +9,20 @@
 //   - any other opsagent build given with -baseline (e.g. the last commit's).
 //
 // It is a program, not a test: timings on a shared machine belong beside
-// their baseline, not in an assertion. Usage:
+// their baseline, not in an assertion. The measured commands take turns, run
+// by run, so that load from other work weighs on each alike. Usage, with
+// binaries built as releases are (hack/release.sh: static, no cgo):
 //
-//	go build -o /tmp/opsagent ./cmd/opsagent
+//	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /tmp/opsagent ./cmd/opsagent
 //	go run ./bench/startup -opsagent /tmp/opsagent -baseline /tmp/opsagent-old \
 //	    -kubeconfig ~/.local/state/opsagent/sandbox/default/kubeconfig -runs 40
 //
-// With -kubeconfig it also times `diagnose -n NS` of an empty namespace it
-// creates (and deletes afterwards). CPU time is the steadier figure when
-// other work shares the machine: wall time includes waiting for a core.
+// It prints package initialisation side by side for every binary (median
+// per package, and allocations, which do not depend on load), then wall and
+// CPU times. With -kubeconfig it also times `diagnose -n NS` of an empty
+// namespace it creates (and deletes afterwards). CPU time is the steadier
+// figure when other work shares the machine: wall time includes waiting for
+// a core.
 package main
 
 import (
@@ -26,6 +31,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -87,101 +93,178 @@ func run(opsagent string, baselines []string, kubeconfig string, runs int) error
 			cmds = append(cmds, command{b + " diagnose (empty namespace)", []string{b, "diagnose", "-n", ns, "--kubeconfig", kubeconfig}})
 		}
 	}
-	for _, b := range bins {
-		if err := initProfile(b, runs); err != nil {
-			return err
-		}
+	if err := initProfile(bins, runs); err != nil {
+		return err
+	}
+	times, err := measure(cmds, runs)
+	if err != nil {
+		return err
 	}
 	fmt.Printf("%-55s %12s %12s %12s\n", "command", "wall median", "wall best", "CPU median")
-	for _, c := range cmds {
-		wall, cpu, err := measure(c.argv, runs)
-		if err != nil {
-			return fmt.Errorf("%s: %w", c.name, err)
-		}
+	for i, c := range cmds {
+		wall, cpu := times[i].wall, times[i].cpu
 		fmt.Printf("%-55s %12s %12s %12s\n", c.name, median(wall), wall[0].Round(100*time.Microsecond), median(cpu))
 	}
 	return nil
 }
 
-// measure runs argv 3 times to warm the page cache, then runs times; it
-// returns the sorted wall and CPU times.
-func measure(argv []string, runs int) (wall, cpu []time.Duration, err error) {
-	for i := range runs + 3 {
-		cmd := exec.Command(argv[0], argv[1:]...)
-		start := time.Now()
-		err := cmd.Run()
-		took := time.Since(start)
-		if ee := (*exec.ExitError)(nil); err != nil && (!errors.As(err, &ee) || ee.ExitCode() != 4) {
-			return nil, nil, err
+// timings are one command's sorted wall and CPU times.
+type timings struct{ wall, cpu []time.Duration }
+
+// measure runs every command 3 times to warm the page cache, then runs
+// times. The commands take turns (one run of each, then the next round), so
+// that other work on a shared machine weighs on all of them alike rather
+// than on whichever ran while it peaked.
+func measure(cmds []command, runs int) ([]timings, error) {
+	out := make([]timings, len(cmds))
+	for round := range runs + 3 {
+		for i, c := range cmds {
+			cmd := exec.Command(c.argv[0], c.argv[1:]...)
+			start := time.Now()
+			err := cmd.Run()
+			took := time.Since(start)
+			if ee := (*exec.ExitError)(nil); err != nil && (!errors.As(err, &ee) || ee.ExitCode() != 4) {
+				return nil, fmt.Errorf("%s: %w", c.name, err)
+			}
+			if round < 3 {
+				continue
+			}
+			out[i].wall = append(out[i].wall, took)
+			out[i].cpu = append(out[i].cpu, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 		}
-		if i < 3 {
-			continue
-		}
-		wall = append(wall, took)
-		cpu = append(cpu, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 	}
-	slices.Sort(wall)
-	slices.Sort(cpu)
-	return wall, cpu, nil
+	for _, t := range out {
+		slices.Sort(t.wall)
+		slices.Sort(t.cpu)
+	}
+	return out, nil
 }
 
 func median(d []time.Duration) time.Duration {
 	return d[len(d)/2].Round(100 * time.Microsecond)
 }
 
-// initProfile runs `bin --help` with GODEBUG=inittrace=1 runs times and
-// prints the median time of all package initialisation, the packages that
-// take longest (median per package), and those of this module. Init runs
-// for every package linked into the binary whatever the command, so this is
-// the floor no command can go below.
-func initProfile(bin string, runs int) error {
-	perPkg := map[string][]float64{}
-	bytesOf := map[string]int{}
-	var totals []float64
+// initTrace is what GODEBUG=inittrace=1 reports for one binary over many
+// runs: per package, the time of each run and the allocations.
+type initTrace struct {
+	ms     map[string][]float64
+	allocs map[string]int
+	totals []float64
+}
+
+// allocations is the number of heap allocations of all packages'
+// initialisation: unlike the times, it does not depend on load.
+func (t initTrace) allocations() int {
+	n := 0
+	for _, a := range t.allocs {
+		n += a
+	}
+	return n
+}
+
+// initProfile runs each of bins with `--help` and GODEBUG=inittrace=1 runs
+// times, taking turns as measure does, and prints side by side the median
+// time of all package initialisation, the packages that take longest
+// (median per package) and those of this module. Init runs for every
+// package linked into a binary whatever the command, so this is the floor
+// no command can go below.
+func initProfile(bins []string, runs int) error {
+	traces := make([]initTrace, len(bins))
+	for i := range traces {
+		traces[i] = initTrace{ms: map[string][]float64{}, allocs: map[string]int{}}
+	}
 	for range runs {
-		cmd := exec.Command(bin, "--help")
-		cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("%s --help: %w", bin, err)
-		}
-		total := 0.0
-		// init PKG @0.5 ms, 1.2 ms clock, 4096 bytes, 12 allocs
-		for line := range strings.Lines(stderr.String()) {
-			f := strings.Fields(line)
-			if len(f) < 10 || f[0] != "init" {
-				continue
+		for i, bin := range bins {
+			if err := traces[i].add(bin); err != nil {
+				return err
 			}
-			ms, err1 := strconv.ParseFloat(f[4], 64)
-			b, err2 := strconv.Atoi(f[7])
-			if err1 != nil || err2 != nil {
-				continue
-			}
-			perPkg[f[1]] = append(perPkg[f[1]], ms)
-			bytesOf[f[1]] = b
-			total += ms
 		}
-		totals = append(totals, total)
 	}
-	med := func(v []float64) float64 { slices.Sort(v); return v[len(v)/2] }
-	type pkg struct {
-		name string
-		ms   float64
+	med := func(v []float64) float64 {
+		if len(v) == 0 {
+			return 0
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
 	}
-	var pkgs []pkg
-	for name, v := range perPkg {
-		pkgs = append(pkgs, pkg{name, med(v)})
+	// Rank packages by their slowest median in any binary, so a package the
+	// baseline has and this build dropped still shows.
+	rank := map[string]float64{}
+	for _, t := range traces {
+		for name, v := range t.ms {
+			rank[name] = max(rank[name], med(v))
+		}
 	}
-	slices.SortFunc(pkgs, func(a, b pkg) int { return cmp.Compare(b.ms, a.ms) })
-	fmt.Printf("%s: package initialisation, median of %d runs: %.1f ms over %d packages\n", bin, runs, med(totals), len(pkgs))
+	names := slices.Collect(maps.Keys(rank))
+	slices.SortFunc(names, func(a, b string) int { return cmp.Or(cmp.Compare(rank[b], rank[a]), strings.Compare(a, b)) })
+
+	fmt.Printf("package initialisation (GODEBUG=inittrace=1 BIN --help), median of %d runs: ms (allocations)\n", runs)
+	for i, bin := range bins {
+		fmt.Printf("  [%d] %s\n", i+1, bin)
+	}
+	row := func(label string, cell func(t initTrace) string) {
+		fmt.Printf("  %-70s", label)
+		for _, t := range traces {
+			fmt.Printf(" %18s", cell(t))
+		}
+		fmt.Println()
+	}
+	row("", func(initTrace) string { return "" })
+	row("all packages", func(t initTrace) string { return fmt.Sprintf("%.1f (%d)", med(t.totals), t.allocations()) })
+	row("packages linked", func(t initTrace) string { return strconv.Itoa(len(t.ms)) })
 	const module = "github.com/opsagent/opsagent/"
-	for i, p := range pkgs {
-		if i < 12 || strings.HasPrefix(p.name, module) && p.ms >= 0.01 {
-			fmt.Printf("  %7.2f ms %9d B  %s\n", p.ms, bytesOf[p.name], p.name)
+	row("this module's packages", func(t initTrace) string {
+		sum := 0.0
+		for name, v := range t.ms {
+			if strings.HasPrefix(name, module) {
+				sum += med(v)
+			}
 		}
+		return fmt.Sprintf("%.2f", sum)
+	})
+	for i, name := range names {
+		if i >= 15 && !(strings.HasPrefix(name, module) && rank[name] >= 0.01) {
+			continue
+		}
+		row(name, func(t initTrace) string {
+			v, ok := t.ms[name]
+			if !ok {
+				return "not linked"
+			}
+			return fmt.Sprintf("%.2f (%d)", med(v), t.allocs[name])
+		})
 	}
 	fmt.Println()
+	return nil
+}
+
+// add runs `bin --help` once with GODEBUG=inittrace=1 and records its lines:
+//
+//	init PKG @0.5 ms, 1.2 ms clock, 4096 bytes, 12 allocs
+func (t *initTrace) add(bin string) error {
+	cmd := exec.Command(bin, "--help")
+	cmd.Env = append(os.Environ(), "GODEBUG=inittrace=1")
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s --help: %w", bin, err)
+	}
+	total := 0.0
+	for line := range strings.Lines(stderr.String()) {
+		f := strings.Fields(line)
+		if len(f) < 10 || f[0] != "init" {
+			continue
+		}
+		ms, err1 := strconv.ParseFloat(f[4], 64)
+		allocs, err2 := strconv.Atoi(f[9])
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		t.ms[f[1]] = append(t.ms[f[1]], ms)
+		t.allocs[f[1]] = allocs
+		total += ms
+	}
+	t.totals = append(t.totals, total)
 	return nil
 }
 

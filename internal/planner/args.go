@@ -277,7 +277,7 @@ func matchEnum(name string, v json.RawMessage, enum []string) (json.RawMessage, 
 	}
 	norm := func(x string) string {
 		x = strings.ToLower(x)
-		if k, ok := kindWords[x]; ok {
+		if k, ok := kindWords()[x]; ok {
 			return k.Name
 		}
 		return strings.TrimSuffix(x, "s")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
@@ -116,7 +117,7 @@ func buildSetResources(b *builder, r *request) error {
 			}
 			if res == "" { // "512Mi (of) memory"
 				j := i + 1
-				for j < len(r.toks) && stopwords[r.toks[j]] {
+				for j < len(r.toks) && stopwords()[r.toks[j]] {
 					j++
 				}
 				switch r.tok(j) {
@@ -201,7 +202,9 @@ func (a *setResourcesArgs) set(res, field, q string) error {
 }
 
 // binarySuffixes are written in any case ("512mi"); their spelling is fixed.
-var binarySuffixes = map[string]string{"ki": "Ki", "mi": "Mi", "gi": "Gi", "ti": "Ti", "pi": "Pi", "ei": "Ei"}
+var binarySuffixes = sync.OnceValue(func() map[string]string {
+	return map[string]string{"ki": "Ki", "mi": "Mi", "gi": "Gi", "ti": "Ti", "pi": "Pi", "ei": "Ei"}
+})
 
 // splitQuantity splits "512Mi" into "512", "Mi".
 func splitQuantity(q string) (num, suffix string) {
@@ -217,7 +220,7 @@ func splitQuantity(q string) (num, suffix string) {
 // than read as something Kubernetes would take differently.
 func byteQuantity(what, q string) (string, error) {
 	num, suffix := splitQuantity(q)
-	if fixed, ok := binarySuffixes[strings.ToLower(suffix)]; ok {
+	if fixed, ok := binarySuffixes()[strings.ToLower(suffix)]; ok {
 		suffix = fixed
 	}
 	switch suffix {
@@ -238,7 +241,7 @@ func byteQuantity(what, q string) (string, error) {
 }
 
 func binaryFor(suffix string) string {
-	if s, ok := binarySuffixes[strings.ToLower(suffix[:1])+"i"]; ok {
+	if s, ok := binarySuffixes()[strings.ToLower(suffix[:1])+"i"]; ok {
 		return s
 	}
 	return "Mi"

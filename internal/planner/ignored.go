@@ -8,7 +8,7 @@ import (
 
 // slotWords introduce a slot (namespace, container, scope); the slot's
 // value, not the word, is what a plan must use.
-var slotWords = set("-n", "--namespace", "namespace", "ns", "in", "-c", "--container", "container",
+var slotWords = wordSet("-n", "--namespace", "namespace", "ns", "in", "-c", "--container", "container",
 	"-a", "--all-namespaces", "all-namespaces", "everywhere", "cluster-wide", "clusterwide", "cluster", "namespaces")
 
 // ignored returns, as written, the tokens of the request that the plan does
@@ -20,15 +20,15 @@ func (r *request) ignored(in intent, calls []Call) []string {
 	var out []string
 	for i, t := range r.toks {
 		// A read uses any read word; a change only its own.
-		readWord := !in.change && keywords[t] && !changeVerbs[t]
-		if stopwords[t] || vocab[t] || slotWords[t] || readWord {
+		readWord := !in.change && keywords()[t] && !changeVerbs()[t]
+		if stopwords()[t] || vocab[t] || slotWords()[t] || readWord {
 			continue
 		}
-		if _, ok := kindWords[t]; ok {
+		if _, ok := kindWords()[t]; ok {
 			continue
 		}
 		if kind, name, ok := strings.Cut(t, "/"); ok && name == r.explicitName {
-			if _, known := kindWords[kind]; known {
+			if _, known := kindWords()[kind]; known {
 				continue
 			}
 		}

@@ -503,7 +503,7 @@ func buildGet(b *builder, r *request) error {
 // kindPlural reports whether the kind was named in the plural ("pods").
 func (r *request) kindPlural() bool {
 	for t := range r.has {
-		if k, ok := kindWords[t]; ok && k.Name == r.kind.Name && t != k.Name && strings.HasSuffix(t, "s") {
+		if k, ok := kindWords()[t]; ok && k.Name == r.kind.Name && t != k.Name && strings.HasSuffix(t, "s") {
 			return true
 		}
 	}

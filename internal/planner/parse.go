@@ -2,7 +2,6 @@ package planner
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -59,9 +58,9 @@ type quantity struct {
 type pair struct{ key, value string }
 
 var (
-	quantityLike = regexp.MustCompile(`^[0-9]+(\.[0-9]+)?[a-zA-Z]+$|^[0-9]*\.[0-9]+$`)
+	quantityLike = pattern(`^[0-9]+(\.[0-9]+)?[a-zA-Z]+$|^[0-9]*\.[0-9]+$`)
 	// imageLike is loose: set_image checks the reference.
-	imageLike = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._/:-]*(@[a-zA-Z0-9]+:[a-fA-F0-9]+)?$`)
+	imageLike = pattern(`^[a-zA-Z0-9][a-zA-Z0-9._/:-]*(@[a-zA-Z0-9]+:[a-fA-F0-9]+)?$`)
 )
 
 // parse tokenizes raw and extracts the namespace, scope, container, kind,
@@ -120,7 +119,7 @@ func parse(raw string) *request {
 		if used[i] {
 			continue
 		}
-		if k, ok := kindWords[t]; ok {
+		if k, ok := kindWords()[t]; ok {
 			if r.kind == nil {
 				r.kind = &k
 			}
@@ -128,7 +127,7 @@ func parse(raw string) *request {
 			continue
 		}
 		if kind, name, ok := strings.Cut(t, "/"); ok {
-			if k, known := kindWords[kind]; known && dnsName.MatchString(name) && r.explicitName == "" {
+			if k, known := kindWords()[kind]; known && dnsName().MatchString(name) && r.explicitName == "" {
 				r.kind, r.explicitName, used[i] = &k, name, true
 				continue
 			}
@@ -142,9 +141,9 @@ func parse(raw string) *request {
 		case strings.Contains(t, "="):
 			k, v, _ := strings.Cut(raws[i], "=")
 			r.pairs = append(r.pairs, pair{key: k, value: v})
-		case quantityLike.MatchString(t):
+		case quantityLike().MatchString(t):
 			r.quantities = append(r.quantities, quantity{raw: raws[i], index: i, before: r.tok(i - 1), after: r.tok(i + 1)})
-		case strings.ContainsAny(t, ":@/") && imageLike.MatchString(raws[i]):
+		case strings.ContainsAny(t, ":@/") && imageLike().MatchString(raws[i]):
 			r.images = append(r.images, raws[i])
 		default:
 			continue
@@ -198,10 +197,10 @@ func (r *request) take(i int) {
 // isNameLike reports whether tok can be an object or namespace name rather
 // than a word with meaning to the planner.
 func isNameLike(tok string) bool {
-	if fillers[tok] || !dnsName.MatchString(tok) {
+	if fillers()[tok] || !dnsName().MatchString(tok) {
 		return false
 	}
-	if _, ok := kindWords[tok]; ok {
+	if _, ok := kindWords()[tok]; ok {
 		return false
 	}
 	if _, isNum, _ := parseInt(tok); isNum {

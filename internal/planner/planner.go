@@ -196,14 +196,14 @@ func (p *Planner) checkChange(plan Plan, r *request) error {
 	}
 	for _, t := range r.toks {
 		switch {
-		case negations[t]:
+		case negations()[t]:
 			return fmt.Errorf("it says %q, and the planner does not make changes with a negation in them; say only what should be done", t)
-		case conditions[t]:
+		case conditions()[t]:
 			return fmt.Errorf("it says %q, and the planner cannot check conditions; look first, then say only the change", t)
 		}
 	}
 	for _, w := range plan.Ignored {
-		if changeVerbs[strings.ToLower(w)] {
+		if changeVerbs()[strings.ToLower(w)] {
 			return fmt.Errorf("it asks for more than one change (%s and %q); the planner makes one change per request", plan.Intent, w)
 		}
 	}
@@ -211,7 +211,7 @@ func (p *Planner) checkChange(plan Plan, r *request) error {
 }
 
 // changeVerbs are the words that select a change intent.
-var changeVerbs = set("delete", "remove", "kill", "evict", "uninstall", "install", "upgrade", "reinstall",
+var changeVerbs = wordSet("delete", "remove", "kill", "evict", "uninstall", "install", "upgrade", "reinstall",
 	"deploy", "redeploy", "rollback", "undo", "revert", "restart", "bounce", "recycle", "reboot", "scale",
 	"resize", "bump", "grow", "shrink", "cordon", "uncordon", "drain", "create", "expose", "autoscale",
 	"image", "memory", "cpu", "env", "environment", "variable", "replicas")

@@ -11,11 +11,11 @@ import (
 // backend to 0?") can select a change.
 
 // openers are words a request may start with before its verb.
-var openers = set("hey", "hi", "hello", "ok", "okay", "so", "and", "then", "well", "also",
+var openers = wordSet("hey", "hi", "hello", "ok", "okay", "so", "and", "then", "well", "also",
 	"um", "uh", "opsagent", "please", "pls", "plz", "kindly", "quick", "question", "yo")
 
 // interrogatives start a question.
-var interrogatives = set("why", "whys", "how", "hows", "what", "whats", "when", "whens", "where",
+var interrogatives = wordSet("why", "whys", "how", "hows", "what", "whats", "when", "whens", "where",
 	"wheres", "who", "whos", "whom", "whose", "which", "is", "isnt", "are", "arent", "was", "wasnt",
 	"were", "werent", "am", "do", "does", "doesnt", "did", "didnt", "has", "hasnt", "have",
 	"havent", "had", "should", "shouldnt", "shall", "may", "might", "must", "can", "cant", "could",
@@ -23,15 +23,15 @@ var interrogatives = set("why", "whys", "how", "hows", "what", "whats", "when", 
 
 // politeModals make a request out of a question when "you" follows:
 // "could you restart the frontend?" asks for a restart.
-var politeModals = set("can", "could", "would", "will")
+var politeModals = wordSet("can", "could", "would", "will")
 
 // readVerbs lead requests that ask to be shown or told something.
-var readVerbs = set("explain", "describe", "show", "tell", "list", "get", "display", "print",
+var readVerbs = wordSet("explain", "describe", "show", "tell", "list", "get", "display", "print",
 	"view", "inspect", "check", "diagnose", "investigate", "troubleshoot", "debug", "find", "look",
 	"see", "summarize", "summarise", "report", "analyze", "analyse", "review", "fetch", "watch", "ls")
 
 // askingWords make a request a question wherever they appear.
-var askingWords = set("why", "how", "hows", "whys")
+var askingWords = wordSet("why", "how", "hows", "whys")
 
 // hypotheticals are word pairs that make a request a question wherever they
 // appear ("what would happen if I scale backend to 0").
@@ -46,12 +46,12 @@ var hypotheticals = [][2]string{
 // polite "could you (please)".
 func leadIn(toks []string) int {
 	i := 0
-	for i < len(toks) && openers[toks[i]] {
+	for i < len(toks) && openers()[toks[i]] {
 		i++
 	}
-	if i+1 < len(toks) && politeModals[toks[i]] && (toks[i+1] == "you" || toks[i+1] == "u") {
+	if i+1 < len(toks) && politeModals()[toks[i]] && (toks[i+1] == "you" || toks[i+1] == "u") {
 		i += 2
-		for i < len(toks) && openers[toks[i]] {
+		for i < len(toks) && openers()[toks[i]] {
 			i++
 		}
 	}
@@ -63,7 +63,7 @@ func leadIn(toks []string) int {
 func asks(toks []string, start int, raw string) string {
 	polite := start > 0 && start <= len(toks) && slicesContainsYou(toks[:start])
 	for _, t := range toks {
-		if askingWords[t] {
+		if askingWords()[t] {
 			return "it asks " + t
 		}
 	}
@@ -78,9 +78,9 @@ func asks(toks []string, start int, raw string) string {
 		switch v := toks[start]; {
 		case v == "do" && start+1 < len(toks) && (toks[start+1] == "a" || toks[start+1] == "an"):
 			// "do a rolling restart of the backend"
-		case interrogatives[v] && !polite:
+		case interrogatives()[v] && !polite:
 			return "it is a question"
-		case readVerbs[v]:
+		case readVerbs()[v]:
 			return "it asks to " + v
 		}
 	}

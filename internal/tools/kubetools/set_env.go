@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
@@ -49,8 +50,9 @@ type KeyRef struct {
 // maxEnvChanges bounds one call's variables.
 const maxEnvChanges = 50
 
-// envNamePattern is what kubectl set env accepts as a variable name.
-var envNamePattern = regexp.MustCompile(`^[-._a-zA-Z][-._a-zA-Z0-9]*$`)
+// envNamePattern is what kubectl set env accepts as a variable name;
+// compiled on first use, not at every command's start.
+var envNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[-._a-zA-Z][-._a-zA-Z0-9]*$`) })
 
 // Validate implements tools.Validator.
 func (a SetEnvArgs) Validate() error {
@@ -65,7 +67,7 @@ func (a SetEnvArgs) Validate() error {
 	}
 	seen := map[string]string{}
 	note := func(name, where string) error {
-		if !envNamePattern.MatchString(name) {
+		if !envNamePattern().MatchString(name) {
 			return fmt.Errorf("%s: %q is not a valid variable name (letters, digits, '_', '-', '.'; not starting with a digit)", where, name)
 		}
 		if prev, dup := seen[name]; dup {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/distribution/reference"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/opsagent/opsagent/internal/kube"
@@ -32,7 +31,8 @@ func (a SetImageArgs) Validate() error {
 }
 
 // checkImage accepts what a container runtime can pull: a reference in the
-// distribution grammar ("nginx", "nginx:1.27", "ghcr.io/org/app@sha256:…").
+// distribution grammar ("nginx", "nginx:1.27", "ghcr.io/org/app@sha256:…";
+// see imageref.go).
 func checkImage(image string) error {
 	if image == "" {
 		return fmt.Errorf("image is required")
@@ -40,7 +40,7 @@ func checkImage(image string) error {
 	if strings.TrimSpace(image) != image {
 		return fmt.Errorf("image %q has leading or trailing spaces", image)
 	}
-	if _, err := reference.ParseNormalizedNamed(image); err != nil {
+	if err := parseImageReference(image); err != nil {
 		return fmt.Errorf("image %q is not a valid image reference (%v); use name[:tag][@digest], e.g. registry.example/app:1.4", image, err)
 	}
 	return nil
