@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -28,22 +30,33 @@ var secretsResource = corev1.SchemeGroupVersion.WithResource("secrets")
 //     pending: the only one the analyzer decodes.
 func (s *Snapshot) listSecrets(ctx context.Context, d *Diagnoser) error {
 	ns, ps := s.scope.namespace, s.scope.pageSize
-	s.secrets = map[nsName]*secretInfo{}
-	values := metav1.ListOptions{FieldSelector: "type!=" + string(helmReleaseType)}
-	err := eachItem(ctx, ps, values, d.client.CoreV1().Secrets(ns).List, s.addSecret)
-	if err != nil {
-		return err
-	}
 	if d.meta == nil {
 		return errors.New("no metadata client to list Helm release records (build the Diagnoser with New or NewForConfig)")
 	}
-	releases := metav1.ListOptions{FieldSelector: "type=" + string(helmReleaseType)}
-	err = eachItem(ctx, ps, releases, d.meta.Resource(secretsResource).Namespace(ns).List, func(m *metav1.PartialObjectMetadata) {
-		s.addHelmRecord(&m.ObjectMeta)
+	// The two lists run side by side, each into its own snapshot of
+	// secrets, merged after: one round trip, not two in a row.
+	values, releases := &Snapshot{redactor: s.redactor, secrets: map[nsName]*secretInfo{}}, &Snapshot{secrets: map[nsName]*secretInfo{}}
+	var valuesErr, releasesErr error
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		opts := metav1.ListOptions{FieldSelector: "type!=" + string(helmReleaseType)}
+		valuesErr = eachItem(ctx, ps, opts, d.client.CoreV1().Secrets(ns).List, values.addSecret)
 	})
-	if err != nil {
-		return fmt.Errorf("list Helm release records: %w", err)
+	wg.Go(func() {
+		opts := metav1.ListOptions{FieldSelector: "type=" + string(helmReleaseType)}
+		releasesErr = eachItem(ctx, ps, opts, d.meta.Resource(secretsResource).Namespace(ns).List, func(m *metav1.PartialObjectMetadata) {
+			releases.addHelmRecord(&m.ObjectMeta)
+		})
+	})
+	wg.Wait()
+	if valuesErr != nil {
+		return valuesErr
 	}
+	if releasesErr != nil {
+		return fmt.Errorf("list Helm release records: %w", releasesErr)
+	}
+	s.secrets = values.secrets
+	maps.Copy(s.secrets, releases.secrets)
 	return s.fetchHelmReleases(ctx, d)
 }
 
