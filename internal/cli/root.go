@@ -87,6 +87,11 @@ onto the same tools. Every change is previewed and needs approval.`,
 	// Unknown flags and bad flag values are bad input (exit 2), like bad arguments.
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return BadInput(err) })
 
+	// Cobra's own output (help, completion scripts, __complete) goes to the
+	// injected streams too, not straight to the process's.
+	cmd.SetOut(streams.Out)
+	cmd.SetErr(streams.ErrOut)
+
 	addAgentCommand(cmd, g, streams)
 	cmd.AddCommand(
 		NewCmdSandbox(streams),

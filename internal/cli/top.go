@@ -52,7 +52,8 @@ memory in bytes.`,
 		Example: `  opsagent top -n todo
   opsagent top pods -A --sort pressure
   opsagent top nodes -o json`,
-		Args: rangeArgs(0, 1),
+		Args:      rangeArgs(0, 1),
+		ValidArgs: []string{"pods", "nodes"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(args); err != nil {
 				return err
