@@ -49,4 +49,12 @@ if ! command -v npm >/dev/null; then
 fi
 bash hack/mcp-tools.sh
 
+# --- Prometheus: the real server `recommend --prometheus-url` is tested with --
+# (internal/usage/prometheus_cluster_test.go scrapes the sandbox's simulated
+# kubelet metrics with it; built from the Go module proxy at a pinned version
+# into ~/.cache/opsagent/tools by hack/prometheus.sh, several minutes cold.
+# Under CI the test fails without it.)
+bash hack/prometheus.sh
+echo "install-test-deps: prometheus present ($(bash hack/prometheus.sh --print))"
+
 # --- (next section here) ------------------------------------------------------

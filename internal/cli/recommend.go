@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,12 +29,19 @@ type RecommendOptions struct {
 	Selector      string
 	Window        string
 	History       string
+	// PrometheusURL, else $OPSAGENT_PROMETHEUS_URL, is the Prometheus
+	// usage is read from first.
+	PrometheusURL string
 	Apply         bool
 
 	// Resolved by Complete.
 	clients *kube.Clients
 	request usagetools.Request
 }
+
+// envPrometheusURL is the variable naming recommend's Prometheus when
+// --prometheus-url does not (shared with the agent tool).
+const envPrometheusURL = usagetools.EnvPrometheusURL
 
 // NewCmdRecommend is `opsagent recommend`: right-sizing per container, with
 // evidence, and --apply through the gate.
@@ -46,7 +54,8 @@ func NewCmdRecommend(g *GlobalOptions, streams genericiooptions.IOStreams) *cobr
 		Short: "Recommend CPU and memory requests and limits from usage",
 		Long: `Recommend compares what each container of each workload uses with what it
 requests and may use, and recommends requests and limits with the evidence:
-the source (the local history that opsagent watch records, else one
+the source (Prometheus when --prometheus-url or $OPSAGENT_PROMETHEUS_URL names
+one, else the local history that opsagent watch records, else one
 metrics-server snapshot), the window, the number of samples, percentiles and
 peaks, and a confidence. The rules are in docs/usage.md: CPU requests follow
 the 95th percentile plus 15%, memory requests the peak plus 15%, never below
@@ -64,7 +73,8 @@ chart a Helm upgrade of the release's values (previewed as its diff).
 -o json prints the report described in docs/usage.md.`,
 		Example: `  opsagent recommend -n todo
   opsagent recommend backend -n todo --apply
-  opsagent recommend -A --window 14d -o json`,
+  opsagent recommend -A --window 14d -o json
+  opsagent recommend -n todo --prometheus-url http://prometheus.monitoring:9090`,
 		Args: rangeArgs(0, 1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(args); err != nil {
@@ -76,8 +86,9 @@ chart a Helm upgrade of the release's values (previewed as its diff).
 	f := cmd.Flags()
 	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "every namespace")
 	f.StringVarP(&o.Selector, "selector", "l", "", "label selector on pods")
-	f.StringVar(&o.Window, "window", o.Window, "how much history to read: e.g. 7d, 36h")
+	f.StringVar(&o.Window, "window", o.Window, "how much usage to read (Prometheus or the local history): e.g. 7d, 36h")
 	f.StringVar(&o.History, "history", "", "usage history file (default $XDG_STATE_HOME/opsagent/usage/<context>.json)")
+	f.StringVar(&o.PrometheusURL, "prometheus-url", "", "read usage first from this Prometheus (cAdvisor series; default $"+envPrometheusURL+")")
 	f.BoolVar(&o.Apply, "apply", false, "apply each recommended change through the approval gate")
 	o.addOutputFlag(f)
 	o.addMutationFlags(f, true)
@@ -101,19 +112,21 @@ func (o *RecommendOptions) Complete(args []string) error {
 		return &ExitError{Code: ExitFailed, Err: err}
 	}
 	o.clients = clients
-	ns, _ := namespaceOf(o.global, clients)
-	path := o.History
-	if path == "" {
-		if path, err = usage.DefaultHistoryPath(clients.Context); err != nil {
-			return BadInput(err)
+	var prom *usage.PromClient
+	if o.PrometheusURL != "" {
+		if prom, err = usage.NewPromClient(o.PrometheusURL, nil); err != nil {
+			return BadInput(fmt.Errorf("--prometheus-url: %w", err))
 		}
+	} else if prom, err = usagetools.PrometheusFromEnv(os.Getenv); err != nil {
+		return BadInput(err)
 	}
-	hist, err := usage.LoadHistory(path)
+	ns, _ := namespaceOf(o.global, clients)
+	hist, err := usage.LoadHistoryOf(clients.Context, o.History)
 	if err != nil {
 		return &ExitError{Code: ExitFailed, Err: err}
 	}
 	o.request = usagetools.Request{Namespace: ns, AllNamespaces: o.AllNamespaces, Selector: o.Selector,
-		Options: usage.Options{Window: window, History: hist}}
+		Options: usage.Options{Window: window, History: hist}, Prometheus: prom}
 	if len(args) == 1 {
 		o.request.Name = args[0]
 	}
@@ -220,6 +233,9 @@ func writeRecommendations(w io.Writer, res *usagetools.Result) error {
 			fmt.Fprintf(&b, "  finding: [%s] %s\n", f.Code, f.Message)
 		}
 	}
+	if rep.Prometheus != "" {
+		fmt.Fprintf(&b, "\nUsage from Prometheus at %s (container_cpu_usage_seconds_total, container_memory_working_set_bytes).\n", terminalSafe(rep.Prometheus))
+	}
 	t := rep.Totals
 	fmt.Fprintf(&b, "\nTotals over the replicas: lower requests would free %.2f cores and %.2f GiB; raised or missing requests need %.2f cores and %.2f GiB.\n",
 		t.CPUFreedCores, t.MemoryFreedGiB, t.CPUMissingCores, t.MemoryMissingGiB)
@@ -235,14 +251,23 @@ func writeRecommendations(w io.Writer, res *usagetools.Result) error {
 	return err
 }
 
-// evidenceText is the evidence in a table cell: "history 7d, 2016 samples".
+// evidenceText is the evidence in a table cell: "history 7d, 2016 samples, 167h0m0s".
 func evidenceText(e usage.Evidence) string {
-	switch e.Source {
-	case usage.SourceHistory:
-		span := ""
-		if e.From != nil && e.To != nil {
-			span = ", " + e.To.Sub(*e.From).Round(time.Minute).String()
+	span := ""
+	if e.From != nil && e.To != nil {
+		d := e.To.Sub(*e.From)
+		// Minutes over a long span; seconds over a short window.
+		if d >= time.Hour {
+			d = d.Round(time.Minute)
+		} else {
+			d = d.Round(time.Second)
 		}
+		span = ", " + d.String()
+	}
+	switch e.Source {
+	case usage.SourcePrometheus:
+		return fmt.Sprintf("prometheus %s, %d samples%s", e.Window, e.Samples, span)
+	case usage.SourceHistory:
 		return fmt.Sprintf("history %s, %d samples%s", e.Window, e.Samples, span)
 	case usage.SourceMetricsServer:
 		return fmt.Sprintf("snapshot, %d pod(s)", e.Samples)

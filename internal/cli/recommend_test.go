@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/opsagent/opsagent/internal/sandbox"
 	"github.com/opsagent/opsagent/internal/testcluster"
 	"github.com/opsagent/opsagent/internal/usage"
+	"github.com/opsagent/opsagent/internal/usage/promtest"
 )
 
 // `top` shows the simulated usage next to the requests; `recommend --apply
@@ -31,6 +34,7 @@ func TestTopAndRecommendCommands(t *testing.T) {
 	}
 	isolateEnv(t)
 	t.Setenv("XDG_STATE_HOME", t.TempDir()) // no usage history, and the audit log
+	t.Setenv(envPrometheusURL, "")
 	requests := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1Gi")}
 	d := &appsv1.Deployment{
 		ObjectMeta: metav1.ObjectMeta{Name: "web"},
@@ -108,5 +112,54 @@ func TestTopAndRecommendCommands(t *testing.T) {
 	}
 	if got := live.Spec.Template.Spec.Containers[0].Resources.Requests; got.Cpu().String() != "1" {
 		t.Errorf("a dry run changed the requests to %v", got)
+	}
+}
+
+// With --prometheus-url (or its variable) recommend reads a real
+// Prometheus, scraping the sandbox's simulated kubelet metrics, and says so;
+// a Prometheus asked for that does not answer is an error, not a fallback.
+func TestRecommendFromPrometheusCommand(t *testing.T) {
+	bin := promtest.Binary(t)
+	env := testcluster.New(t)
+	isolateEnv(t)
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
+	t.Setenv(envPrometheusURL, "")
+	env.Deployment(t, "api", 1, func(d *appsv1.Deployment) {
+		d.Spec.Template.Annotations = map[string]string{sandbox.SimCPUAnnotation: "100m", sandbox.SimMemoryAnnotation: "128Mi"}
+		d.Spec.Template.Spec.Containers[0].Resources.Requests = corev1.ResourceList{
+			corev1.ResourceCPU: resource.MustParse("1"), corev1.ResourceMemory: resource.MustParse("1Gi")}
+	})
+	url := promtest.Start(t, bin, env)
+	promtest.WaitForSamples(t, url, usage.PromQuery{Namespace: env.Namespace, Window: 2 * time.Minute}, 10)
+	kc := []string{"--kubeconfig", env.Kubeconfig, "-n", env.Namespace, "--window", "2m"}
+
+	text := runCLI(t, "", append([]string{"recommend", "--prometheus-url", url}, kc...)...)
+	t.Logf("recommend --prometheus-url:\n%s", text.stdout)
+	if text.code != 0 || !strings.Contains(text.stdout, "prometheus 2m0s, ") || !strings.Contains(text.stdout, "Usage from Prometheus at "+url) ||
+		!strings.Contains(text.stdout, "requests.cpu 1 → 120m") || !strings.Contains(text.stdout, "requests.memory 1Gi → 148Mi") {
+		t.Errorf("recommend --prometheus-url (exit %d):\n%s%s", text.code, text.stdout, text.stderr)
+	}
+
+	t.Setenv(envPrometheusURL, url)
+	res := runCLI(t, "", append([]string{"recommend", "-o", "json"}, kc...)...)
+	var rep usage.Report
+	if err := json.Unmarshal([]byte(res.stdout), &rep); res.code != 0 || err != nil {
+		t.Fatalf("recommend -o json with $%s: exit %d, %v\n%s%s", envPrometheusURL, res.code, err, res.stdout, res.stderr)
+	}
+	if len(rep.Recommendations) != 1 || rep.Prometheus != url || rep.Recommendations[0].Evidence.Source != usage.SourcePrometheus ||
+		rep.Recommendations[0].Evidence.Samples < 10 {
+		t.Errorf("report from $%s: %+v", envPrometheusURL, rep)
+	}
+
+	// Nothing listens at a port just closed; a bad URL is bad input.
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	res = runCLI(t, "", append([]string{"recommend", "--prometheus-url", dead.URL}, kc...)...)
+	if res.code != ExitFailed || !strings.Contains(res.stderr, "cannot reach Prometheus at "+dead.URL) || !strings.Contains(res.stderr, "unset --prometheus-url") {
+		t.Errorf("unreachable Prometheus: exit %d, stderr %s", res.code, res.stderr)
+	}
+	res = runCLI(t, "", append([]string{"recommend", "--prometheus-url", "prometheus:9090"}, kc...)...)
+	if res.code != ExitBadInput || !strings.Contains(res.stderr, "not an http(s) URL") {
+		t.Errorf("bad URL: exit %d, stderr %s", res.code, res.stderr)
 	}
 }

@@ -4,8 +4,9 @@
 // The flow is the diagnose package's: Collect lists everything once per
 // scope (pods, their owners, HPAs, and the metrics.k8s.io API that
 // metrics-server serves) into a Snapshot; Top and Recommend are pure
-// functions of a Snapshot (and, for Recommend, of the local History), so
-// they do no I/O and are benchmarked over thousands of pods in-process.
+// functions of a Snapshot (and, for Recommend, of what a Prometheus server
+// reported through PromClient.Fetch and of the local History), so they do
+// no I/O and are benchmarked over thousands of pods in-process.
 //
 // Units are fixed everywhere: CPU in millicores, memory in bytes.
 //

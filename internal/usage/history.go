@@ -111,6 +111,19 @@ func DefaultHistoryPath(kubeContext string) (string, error) {
 	return filepath.Join(dir, "opsagent", "usage", name+".json"), nil
 }
 
+// LoadHistoryOf loads the history at path, or at the default path of
+// kubeContext when path is empty.
+func LoadHistoryOf(kubeContext, path string) (*History, error) {
+	if path == "" {
+		p, err := DefaultHistoryPath(kubeContext)
+		if err != nil {
+			return nil, err
+		}
+		path = p
+	}
+	return LoadHistory(path)
+}
+
 // LoadHistory reads a history file; a missing file is an empty history.
 func LoadHistory(path string) (*History, error) {
 	h := &History{Version: HistoryVersion}

@@ -44,6 +44,7 @@ const (
 type Source string
 
 const (
+	SourcePrometheus    Source = "prometheus"
 	SourceHistory       Source = "history"
 	SourceMetricsServer Source = "metrics-server"
 	SourceNone          Source = "none"
@@ -53,8 +54,8 @@ const (
 type Confidence string
 
 const (
-	ConfidenceHigh   Confidence = "high"   // history over at least a day, 100+ samples
-	ConfidenceMedium Confidence = "medium" // some history
+	ConfidenceHigh   Confidence = "high"   // 100+ samples over at least a day (and half the window, from Prometheus)
+	ConfidenceMedium Confidence = "medium" // some history, or some Prometheus series
 	ConfidenceLow    Confidence = "low"    // one metrics-server snapshot
 	ConfidenceNone   Confidence = "none"   // no usage at all: findings only
 )
@@ -112,8 +113,8 @@ func (c Change) IsZero() bool { return c == Change{} }
 // Evidence is what a recommendation rests on.
 type Evidence struct {
 	Source Source `json:"source"`
-	// Window is the history window asked for; From and To the samples'
-	// actual span.
+	// Window is the window asked for (of Prometheus or the history); From
+	// and To the samples' actual span.
 	Window  string     `json:"window,omitempty"`
 	From    *time.Time `json:"from,omitempty"`
 	To      *time.Time `json:"to,omitempty"`
@@ -163,6 +164,9 @@ type Totals struct {
 type Report struct {
 	Time   string `json:"time"`
 	Window string `json:"window"`
+	// Prometheus is the server usage was read from, when one was asked
+	// for (without credentials).
+	Prometheus string `json:"prometheus,omitempty"`
 	// Notes say plainly what the figures rest on (one snapshot, no
 	// metrics API, ...).
 	Notes           []string         `json:"notes,omitempty"`
@@ -174,6 +178,10 @@ type Report struct {
 type Options struct {
 	// Window is how far back history is read (default 7 days).
 	Window time.Duration
+	// Prometheus, when not nil, is what a Prometheus server reported over
+	// the window (PromClient.Fetch): the first source of every container it
+	// has series for.
+	Prometheus *PromUsage
 	// History, when not nil, is the local usage history.
 	History *History
 	// Only, when set, sizes only that workload (kind and name).
@@ -187,7 +195,8 @@ type group struct {
 	spec     *corev1.Container
 	newest   time.Time
 	replicas int
-	cpu, mem []int64 // metrics-server samples, one per pod
+	cpu, mem []int64     // metrics-server samples, one per pod
+	prom     *PromSeries // Prometheus's series of its pods, pooled
 	oom      int
 	restarts int32
 }
@@ -224,6 +233,9 @@ func Recommend(s *Snapshot, o Options) *Report {
 			if created := p.CreationTimestamp.Time; g.spec == nil || created.After(g.newest) {
 				g.spec, g.newest = c, created
 			}
+			if ps, ok := o.Prometheus.series(p.Namespace, p.Name, c.Name); ok {
+				g.addProm(ps)
+			}
 			if cpu, mem, ok := s.containerUsage(p, c.Name); ok {
 				g.cpu, g.mem = append(g.cpu, cpu), append(g.mem, mem)
 			}
@@ -238,9 +250,13 @@ func Recommend(s *Snapshot, o Options) *Report {
 			}
 		}
 	}
+	if o.Prometheus != nil {
+		r.Prometheus = o.Prometheus.URL
+		addFormerPods(groups, o.Prometheus, s)
+	}
 	hpas := cpuHPAs(s.HPAs)
 	from := s.Time.Add(-o.Window)
-	usedHistory, usedSnapshot := 0, 0
+	usedProm, usedHistory, usedSnapshot := 0, 0, 0
 	// Sorted before the recommendations exist: they are large values, and
 	// moving thousands of them in a sort costs more than computing them.
 	slices.SortFunc(order, func(a, b SeriesKey) int {
@@ -252,6 +268,8 @@ func Recommend(s *Snapshot, o Options) *Report {
 		g := groups[key]
 		rec := recommendOne(g, o, from, s.Time, hpas)
 		switch rec.Evidence.Source {
+		case SourcePrometheus:
+			usedProm++
 		case SourceHistory:
 			usedHistory++
 		case SourceMetricsServer:
@@ -260,7 +278,15 @@ func Recommend(s *Snapshot, o Options) *Report {
 		r.Recommendations = append(r.Recommendations, rec)
 		r.Totals.add(rec)
 	}
-	if s.MetricsErr != nil && usedHistory == 0 {
+	if p := o.Prometheus; p != nil {
+		if missing := len(order) - usedProm; missing > 0 {
+			r.Notes = append(r.Notes, fmt.Sprintf("%d container(s) have no series in the Prometheus at %s over %s (new pods, or a server that does not scrape the kubelet's cAdvisor or resource metrics): they are sized from the next source", missing, p.URL, FormatWindow(p.Window)))
+		}
+		for _, w := range p.Warnings {
+			r.Notes = append(r.Notes, "Prometheus warns: "+w)
+		}
+	}
+	if s.MetricsErr != nil && usedHistory == 0 && usedProm == 0 {
 		r.Notes = append(r.Notes, "no usage: "+s.MetricsErr.Error()+"; only the findings about requests and limits are reported")
 	}
 	if usedSnapshot > 0 {
@@ -319,11 +345,21 @@ func recommendOne(g *group, o Options, from, now time.Time, hpas map[hpaKey]stri
 	rec.Evidence = Evidence{Source: SourceNone, OOMKilled: g.oom, Restarts: g.restarts}
 	rec.Findings = specFindings(cur, g, hpas)
 
-	// Usage: the history when it has samples in the window, else the
-	// snapshot. The snapshot's values count as observed peaks either way.
+	// Usage: Prometheus when it has series of the container, else the
+	// history when it has samples in the window, else the snapshot. The
+	// snapshot's values count as observed peaks either way.
 	var cpu, mem Stats
 	snapCPU, snapMem := slices.Max(append([]int64{0}, g.cpu...)), slices.Max(append([]int64{0}, g.mem...))
-	if o.History != nil {
+	if p := g.prom; p != nil {
+		cpu, mem = p.CPU, p.Memory
+		cpu.Max, mem.Max = max(cpu.Max, snapCPU), max(mem.Max, snapMem)
+		first, last := p.From, p.To
+		rec.Evidence.Source, rec.Evidence.Samples = SourcePrometheus, p.Samples
+		rec.Evidence.Window = FormatWindow(o.Prometheus.Window)
+		rec.Evidence.From, rec.Evidence.To = &first, &last
+		rec.Confidence = promConfidence(p, o.Prometheus.Window)
+	}
+	if o.History != nil && rec.Evidence.Source == SourceNone {
 		if n, first, last, c, m, ok := o.History.WindowStats(g.key, from, now); ok {
 			cpu, mem = c, m
 			cpu.Max, mem.Max = max(cpu.Max, snapCPU), max(mem.Max, snapMem)

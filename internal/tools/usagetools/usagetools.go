@@ -8,10 +8,12 @@
 package usagetools
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -61,9 +63,38 @@ func Recommend(c *kube.Clients) tools.Tool {
 		tools.Read,
 		func(ctx context.Context, a RecommendArgs) (tools.Action, error) {
 			return tools.ReadResult(func(ctx context.Context) (any, error) {
-				return Run(ctx, c, Request{Namespace: kubetools.NamespaceFor(c, a.Namespace), Name: a.Name, Max: MaxRecommendations})
+				req := Request{Namespace: kubetools.NamespaceFor(c, a.Namespace), Name: a.Name, Max: MaxRecommendations}
+				// The same sources as `opsagent recommend`: Prometheus when
+				// $OPSAGENT_PROMETHEUS_URL names one, the local history
+				// watch keeps, then one metrics-server snapshot.
+				var err error
+				if req.Prometheus, err = PrometheusFromEnv(os.Getenv); err != nil {
+					return nil, err
+				}
+				if req.Options.History, err = usage.LoadHistoryOf(c.Context, ""); err != nil {
+					return nil, err
+				}
+				return Run(ctx, c, req)
 			}), nil
 		})
+}
+
+// EnvPrometheusURL names the Prometheus recommend reads when no flag names
+// one (a URL with credentials stays out of the process's arguments).
+const EnvPrometheusURL = "OPSAGENT_PROMETHEUS_URL"
+
+// PrometheusFromEnv returns the client of the Prometheus $OPSAGENT_PROMETHEUS_URL
+// names, or nil when it is unset.
+func PrometheusFromEnv(getenv func(string) string) (*usage.PromClient, error) {
+	raw := getenv(EnvPrometheusURL)
+	if raw == "" {
+		return nil, nil
+	}
+	p, err := usage.NewPromClient(raw, nil)
+	if err != nil {
+		return nil, fmt.Errorf("$%s: %w", EnvPrometheusURL, err)
+	}
+	return p, nil
 }
 
 // Request is one recommendation run, for the tool and the CLI alike.
@@ -76,6 +107,10 @@ type Request struct {
 	// todo-chatbot-backend, as every tool resolves names).
 	Name    string
 	Options usage.Options
+	// Prometheus, when set, is read first (over Options.Window); one that
+	// cannot answer is an error, not a quiet fallback to figures nobody
+	// asked for.
+	Prometheus *usage.PromClient
 	// Max caps the recommendations returned (0: all), the most pressing
 	// (undersized, then oversized) first.
 	Max int
@@ -114,12 +149,19 @@ func Run(ctx context.Context, c *kube.Clients, req Request) (*Result, error) {
 		}
 		only = &w
 	}
+	opts := req.Options
+	opts.Only = only
+	if req.Prometheus != nil {
+		u, err := req.Prometheus.Fetch(ctx, usage.PromQuery{Namespace: ns, Window: cmp.Or(opts.Window, usage.DefaultWindow)})
+		if err != nil {
+			return nil, fmt.Errorf("read usage from Prometheus: %w; or unset --prometheus-url and $%s to size from the local history", err, EnvPrometheusURL)
+		}
+		opts.Prometheus = u
+	}
 	snap, err := usage.Collect(ctx, c.Config, c.Typed, usage.Scope{Namespace: ns, Selector: req.Selector})
 	if err != nil {
 		return nil, err
 	}
-	opts := req.Options
-	opts.Only = only
 	rep := usage.Recommend(snap, opts)
 	if only != nil {
 		if len(rep.Recommendations) == 0 {
