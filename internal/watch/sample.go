@@ -36,7 +36,6 @@ var samplerNeeds = []diagnose.Resource{
 type sampler struct {
 	o       SampleOptions
 	metrics metricsclient.Interface
-	ns      string
 	m       *Metrics
 	log     *slog.Logger
 	history *usage.History

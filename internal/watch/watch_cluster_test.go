@@ -2,8 +2,8 @@ package watch
 
 import (
 	"context"
-	"errors"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -341,9 +341,9 @@ func TestWatchRedactsSecrets(t *testing.T) {
 		ObjectMeta:     metav1.ObjectMeta{GenerateName: "leaky-"},
 		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: env.Namespace, Name: pod.Name, UID: pod.UID, APIVersion: "v1"},
 		Type:           corev1.EventTypeWarning, Reason: "BackOff",
-		Message:        "Back-off restarting failed container: connect with " + c.Secret + " refused",
-		LastTimestamp:  metav1.Now(), Count: 1,
-		Source:         corev1.EventSource{Component: "app"},
+		Message:       "Back-off restarting failed container: connect with " + c.Secret + " refused",
+		LastTimestamp: metav1.Now(), Count: 1,
+		Source: corev1.EventSource{Component: "app"},
 	}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -381,8 +381,6 @@ func TestWatchRedactsSecrets(t *testing.T) {
 		t.Errorf("no [REDACTED] in watch output or alerts: the event quoting the Secret was not reported, so this test proves nothing:\n%s", out.String())
 	}
 }
-
-
 
 // TestWatchMissingNamespace: a namespace that does not exist is an error at
 // start, not a watch of nothing that looks healthy.
