@@ -62,13 +62,7 @@ func TestHTTP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var n int
-		for _, err := range cs.Tools(t.Context(), nil) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			n++
-		}
+		n := mcptest.CountTools(t, cs)
 		if n != len(allTools()) {
 			t.Errorf("listed %d tools, the registry has %d", n, len(allTools()))
 		}

@@ -86,13 +86,7 @@ func TestServeMCP(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var n int
-		for _, err := range cs.Tools(t.Context(), nil) {
-			if err != nil {
-				t.Fatal(err)
-			}
-			n++
-		}
+		n := mcptest.CountTools(t, cs)
 		if want := len(toolset.New(&kube.Clients{}, toolset.Options{})); n != want {
 			t.Errorf("listed %d tools, the tool set has %d", n, want)
 		}

@@ -161,19 +161,11 @@ func New(cfg *rest.Config, contextName string, o Options) (*Watcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg = o.Metrics.Instrument(diagnose.ReadConfig(cfg))
-	hc, err := rest.HTTPClientFor(cfg)
+	rc, err := diagnose.NewReadClients(o.Metrics.Instrument(cfg))
 	if err != nil {
-		return nil, fmt.Errorf("build watch HTTP client: %w", err)
+		return nil, err
 	}
-	client, err := kubernetes.NewForConfigAndClient(cfg, hc)
-	if err != nil {
-		return nil, fmt.Errorf("build watch client: %w", err)
-	}
-	meta, err := metadata.NewForConfigAndClient(cfg, hc)
-	if err != nil {
-		return nil, fmt.Errorf("build watch metadata client: %w", err)
-	}
+	client, meta := rc.Typed, rc.Meta
 	w := &Watcher{
 		o: o, context: contextName, client: client, meta: meta,
 		diag:    diagnose.NewForClient(client, meta, contextName),
@@ -182,7 +174,7 @@ func New(cfg *rest.Config, contextName string, o Options) (*Watcher, error) {
 		tracker: alert.NewTracker(contextName, o.AlertPolicy),
 	}
 	if o.Sample != nil {
-		s, err := newSampler(cfg, hc, contextName, *o.Sample, o.Metrics, o.Log)
+		s, err := newSampler(rc.Config, rc.HTTP, contextName, *o.Sample, o.Metrics, o.Log)
 		if err != nil {
 			return nil, err
 		}

@@ -110,3 +110,16 @@ func post(t *testing.T, url, body string, set func(*http.Request)) int {
 	_ = resp.Body.Close()
 	return resp.StatusCode
 }
+
+// CountTools lists the session's tools (all pages) and returns how many.
+func CountTools(t testing.TB, cs *mcp.ClientSession) int {
+	t.Helper()
+	n := 0
+	for _, err := range cs.Tools(t.Context(), nil) {
+		if err != nil {
+			t.Fatalf("list tools: %v", err)
+		}
+		n++
+	}
+	return n
+}
