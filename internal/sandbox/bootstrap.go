@@ -158,29 +158,63 @@ func (b *bootstrapper) apply(ctx context.Context, u *upper) error {
 		_, err = b.client.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{})
 		switch {
 		case apierrors.IsAlreadyExists(err):
-			// A restarted sandbox listens on new ports: point the API
-			// server at the new kubelet endpoint (kwok) for logs, at the
-			// address kwok serves on.
-			patch := fmt.Sprintf(`{"status":{"daemonEndpoints":{"kubeletEndpoint":{"Port":%d}},"addresses":[{"type":"InternalIP","address":"127.0.0.1"},{"type":"Hostname","address":%q}]}}`, u.cfg.Ports.Kwok, name)
-			if _, err := b.client.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}, "status"); err != nil {
-				return fmt.Errorf("update node %s for the new kwok port: %w", name, err)
-			}
-			// A node created before the sandbox ran metrics-server lacks
-			// the path of its simulated resource metrics.
-			meta := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, resourceMetricsPathAnnotation, resourceMetricsPath(name))
-			if _, err := b.client.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, []byte(meta), metav1.PatchOptions{}); err != nil {
-				return fmt.Errorf("annotate node %s with its metrics path: %w", name, err)
+			if err := b.repointNode(ctx, name, u.cfg.Ports.Kwok); err != nil {
+				return err
 			}
 		case err != nil:
 			return fmt.Errorf("create node %s: %w", name, err)
 		}
-		// On a restart the node's lease is still held by the previous,
-		// dead kwok; the new one would leave the node alone until the
-		// lease expired (40 s). Free it.
-		err = b.client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Delete(ctx, name, metav1.DeleteOptions{})
-		if err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("release the lease of node %s: %w", name, err)
+		if err := b.freeLease(ctx, name); err != nil {
+			return err
 		}
+	}
+	// A sandbox restarted with fewer --nodes than it was made with keeps
+	// the others (they are in etcd, and kwok runs their pods): they need
+	// the new port too, or their logs and metrics are out of reach.
+	nodes, err := b.client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return fmt.Errorf("list nodes: %w", err)
+	}
+	for _, n := range nodes.Items {
+		if slices.Contains(u.st.Nodes, n.Name) {
+			continue
+		}
+		if err := b.repointNode(ctx, n.Name, u.cfg.Ports.Kwok); err != nil {
+			return err
+		}
+		if err := b.freeLease(ctx, n.Name); err != nil {
+			return err
+		}
+		u.st.Nodes = append(u.st.Nodes, n.Name)
+	}
+	return nil
+}
+
+// repointNode points a node made by an earlier run of the sandbox at this
+// run's kwok: a restarted sandbox listens on new ports, and the API server
+// (logs) and metrics-server reach a node's kubelet at the port its status
+// carries.
+func (b *bootstrapper) repointNode(ctx context.Context, name string, kwokPort int) error {
+	patch := fmt.Sprintf(`{"status":{"daemonEndpoints":{"kubeletEndpoint":{"Port":%d}},"addresses":[{"type":"InternalIP","address":"127.0.0.1"},{"type":"Hostname","address":%q}]}}`, kwokPort, name)
+	if _, err := b.client.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}, "status"); err != nil {
+		return fmt.Errorf("update node %s for the new kwok port: %w", name, err)
+	}
+	// A node created before the sandbox ran metrics-server lacks the path
+	// of its simulated resource metrics.
+	meta := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, resourceMetricsPathAnnotation, resourceMetricsPath(name))
+	if _, err := b.client.CoreV1().Nodes().Patch(ctx, name, types.MergePatchType, []byte(meta), metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("annotate node %s with its metrics path: %w", name, err)
+	}
+	return nil
+}
+
+// freeLease deletes a node's lease: on a restart it is still held by the
+// previous, dead kwok, and the new one would leave the node alone until the
+// lease expired (40 s).
+func (b *bootstrapper) freeLease(ctx context.Context, name string) error {
+	err := b.client.CoordinationV1().Leases(corev1.NamespaceNodeLease).Delete(ctx, name, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("release the lease of node %s: %w", name, err)
 	}
 	return nil
 }

@@ -5,10 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 	"net"
 	"os"
 	"os/signal"
@@ -17,6 +13,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // The sandbox starts its volume provisioner as a child process. In these
@@ -74,6 +75,9 @@ func TestUpDownCycle(t *testing.T) {
 	needBinaries(t)
 	ctx := context.Background()
 	cfg := testConfig(t, "cycle")
+	// Made with two nodes, restarted with the default one: the second node
+	// is still there and must follow kwok to its new port.
+	cfg.Nodes = 2
 
 	for round := 1; round <= 2; round++ {
 		start := time.Now()
@@ -98,6 +102,7 @@ func TestUpDownCycle(t *testing.T) {
 		// A pod made in round 1 must still be there in round 2, and its logs
 		// readable although kwok now listens on another port.
 		checkPodAndLogs(t, st.Kubeconfig, round == 1)
+		checkNodePorts(t, st, 2)
 
 		if _, err := Up(ctx, cfg); !errors.Is(err, ErrAlreadyRunning) {
 			t.Errorf("second up while running: want ErrAlreadyRunning, got %v", err)
@@ -118,8 +123,10 @@ func TestUpDownCycle(t *testing.T) {
 		if _, err := Status(ctx, cfg.StateDir); !errors.Is(err, ErrNotRunning) {
 			t.Errorf("status after down: want ErrNotRunning, got %v", err)
 		}
-		// Give the next round fresh ports; the kept data must not care.
+		// Give the next round fresh ports and the default node count; the
+		// kept data must not care.
 		cfg.Ports = Ports{}
+		cfg.Nodes = 0
 	}
 }
 
@@ -229,4 +236,30 @@ func checkPodAndLogs(t *testing.T, kubeconfig string, create bool) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	t.Fatalf("logs of pod survivor not readable: %v", last)
+}
+
+// checkNodePorts checks that the sandbox has want nodes, all pointing at
+// this run's kwok port, and that its state lists them.
+func checkNodePorts(t *testing.T, st *State, want int) {
+	t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", st.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes, err := c.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nodes.Items) != want || len(st.Nodes) != want {
+		t.Errorf("%d nodes in the cluster, %d in the state; want %d", len(nodes.Items), len(st.Nodes), want)
+	}
+	for _, n := range nodes.Items {
+		if got := int(n.Status.DaemonEndpoints.KubeletEndpoint.Port); got != st.Ports.Kwok {
+			t.Errorf("node %s points at kubelet port %d, kwok listens on %d", n.Name, got, st.Ports.Kwok)
+		}
+	}
 }
