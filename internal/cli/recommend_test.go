@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -25,13 +24,7 @@ import (
 // --dry-run` previews the change through the gate and changes nothing.
 func TestTopAndRecommendCommands(t *testing.T) {
 	env := testcluster.New(t)
-	if _, err := env.Client.Discovery().ServerResourcesForGroupVersion("metrics.k8s.io/v1beta1"); err != nil {
-		msg := "the test cluster serves no metrics.k8s.io (" + err.Error() + "); restart the sandbox with this build"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	env.RequireMetricsAPI(t)
 	isolateEnv(t)
 	t.Setenv("XDG_STATE_HOME", t.TempDir()) // no usage history, and the audit log
 	t.Setenv(envPrometheusURL, "")

@@ -2,7 +2,6 @@ package sandbox_test
 
 import (
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -21,13 +20,7 @@ import (
 func TestSimulatedUsage(t *testing.T) {
 	t.Parallel()
 	env := testcluster.New(t)
-	if _, err := env.Client.Discovery().ServerResourcesForGroupVersion("metrics.k8s.io/v1beta1"); err != nil {
-		msg := "the test cluster serves no metrics.k8s.io (" + err.Error() + "); restart the sandbox with this build"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
+	env.RequireMetricsAPI(t)
 	mc, err := metricsclient.NewForConfig(env.RESTConfig)
 	if err != nil {
 		t.Fatal(err)

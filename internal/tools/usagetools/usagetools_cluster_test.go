@@ -3,7 +3,6 @@ package usagetools_test
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -81,19 +80,6 @@ func waitForUsage(t *testing.T, env *testcluster.Env, selector string, pods int)
 	}
 }
 
-// requireMetricsAPI skips (locally) or fails (CI) on a cluster without the
-// metrics API: a sandbox started by an opsagent older than metrics-server.
-func requireMetricsAPI(t *testing.T, env *testcluster.Env) {
-	t.Helper()
-	if _, err := env.Client.Discovery().ServerResourcesForGroupVersion("metrics.k8s.io/v1beta1"); err != nil {
-		msg := "the test cluster serves no metrics.k8s.io (" + err.Error() + "); restart the sandbox with this build (opsagent sandbox down && opsagent sandbox up)"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-}
-
 func find(t *testing.T, res usagetools.Result, name string) usage.Recommendation {
 	t.Helper()
 	i := slices.IndexFunc(res.Recommendations, func(r usage.Recommendation) bool { return r.Workload.Name == name })
@@ -110,7 +96,7 @@ func find(t *testing.T, res usagetools.Result, name string) usage.Recommendation
 func TestRecommendAndApply(t *testing.T) {
 	t.Parallel()
 	env := testcluster.New(t)
-	requireMetricsAPI(t, env)
+	env.RequireMetricsAPI(t)
 	ctx := t.Context()
 	deploys := env.Client.AppsV1().Deployments(env.Namespace)
 	backend := simDeployment("backend", 2, quantities("500m", "512Mi"), quantities("1", "1Gi"),

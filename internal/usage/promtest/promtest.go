@@ -41,10 +41,7 @@ func Binary(t testing.TB) string {
 	bin := strings.TrimSpace(string(out))
 	if _, err := os.Stat(bin); err != nil {
 		msg := "Prometheus is not built (" + bin + "): run `bash hack/prometheus.sh` (several minutes, once)"
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+		testcluster.SkipOrFail(t, msg)
 	}
 	return bin
 }
