@@ -5,6 +5,8 @@
 //
 //   - a hello-world Go binary (the floor of any Go program here), built by
 //     the benchmark itself;
+//   - bench/startup/floor, a cobra command linking client-go's clients and
+//     nothing else (the floor of a client-go CLI), built as releases are;
 //   - `kubectl version --client`, when kubectl is on PATH;
 //   - any other opsagent build given with -baseline (e.g. the last commit's).
 //
@@ -76,6 +78,11 @@ func run(opsagent string, baselines []string, kubeconfig string, runs int) error
 	}
 	defer func() { _ = os.RemoveAll(filepath.Dir(hello)) }() // a temp dir; leaving it is harmless
 	cmds := []command{{"hello-world Go binary", []string{hello}}}
+	floor, err := buildFloor(filepath.Dir(hello))
+	if err != nil {
+		return err
+	}
+	cmds = append(cmds, command{"client-go CLI floor --help (bench/startup/floor)", []string{floor, "--help"}})
 	if k, err := exec.LookPath("kubectl"); err == nil {
 		cmds = append(cmds, command{"kubectl version --client", []string{k, "version", "--client"}})
 	}
@@ -283,6 +290,18 @@ func buildHello() (string, error) {
 	cmd.Env = append(os.Environ(), "GO111MODULE=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build hello-world: %w: %s", err, out)
+	}
+	return bin, nil
+}
+
+// buildFloor builds bench/startup/floor into dir as hack/release.sh builds
+// opsagent: static, trimmed, stripped.
+func buildFloor(dir string) (string, error) {
+	bin := filepath.Join(dir, "floor")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "github.com/opsagent/opsagent/bench/startup/floor")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the client-go floor: %w: %s", err, out)
 	}
 	return bin, nil
 }

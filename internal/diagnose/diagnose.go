@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
@@ -141,6 +140,11 @@ type Options struct {
 	// DefaultPageSize. A negative value reads each kind in one unpaged LIST
 	// (bench/diagnose's baseline).
 	PageSize int64
+	// WholePods keeps every pod whole while the analyzers run; by default a
+	// pod no rule reports (running, Ready, not restarted lately) is kept as
+	// a compact record, so that memory grows with the pods that have
+	// problems rather than with the cluster (bench/diagnose's baseline).
+	WholePods bool
 	// Unfolded keeps one finding per object: findings of one group with the
 	// same rule are not folded into one with Similar names (watch compares
 	// findings object by object).
@@ -187,12 +191,13 @@ type plan struct {
 func (o Options) plan() (plan, error) {
 	p := plan{now: nowOr(o.Now)}
 	p.scope.pageSize = o.PageSize
+	p.scope.wholePods = o.WholePods
 	if !o.AllNamespaces {
 		if o.Namespace == "" {
 			return p, fmt.Errorf("%w: a namespace is required unless all namespaces are checked", ErrInvalidOptions)
 		}
-		if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
-			return p, fmt.Errorf("%w: namespace %q: %s", ErrInvalidOptions, o.Namespace, strings.Join(errs, "; "))
+		if err := resolve.CheckNamespace(o.Namespace); err != nil {
+			return p, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
 		}
 		p.scope.namespace = o.Namespace
 		p.scope.includeSystem = o.NamespaceExplicit

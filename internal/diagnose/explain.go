@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/opsagent/opsagent/internal/resolve"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Bounds of one explanation.
@@ -39,10 +39,10 @@ func (o ExplainOptions) scope() (scope, error) {
 	if o.Namespace == "" {
 		return scope{}, fmt.Errorf("%w: a namespace is required", ErrInvalidOptions)
 	}
-	if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
-		return scope{}, fmt.Errorf("%w: namespace %q: %s", ErrInvalidOptions, o.Namespace, strings.Join(errs, "; "))
+	if err := resolve.CheckNamespace(o.Namespace); err != nil {
+		return scope{}, fmt.Errorf("%w: %v", ErrInvalidOptions, err)
 	}
-	return scope{namespace: o.Namespace, includeSystem: true, allEvents: true}, nil
+	return scope{namespace: o.Namespace, includeSystem: true, allEvents: true, wholePods: true}, nil
 }
 
 // explainNeeds is what explain lists: everything a namespace-scoped

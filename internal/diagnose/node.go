@@ -32,6 +32,11 @@ func (nodeAnalyzer) Analyze(s *Snapshot) Result {
 			hosts[p.Spec.NodeName]++
 		}
 	}
+	for i := range s.settled {
+		if k := s.settled[i].class; k.node != "" && s.inScopeAt(k.namespace, k.labels) {
+			hosts[k.node]++
+		}
+	}
 	for i := range s.Nodes {
 		n := &s.Nodes[i]
 		relevant := hosts[n.Name] > 0

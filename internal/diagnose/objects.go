@@ -109,7 +109,9 @@ func (s *Snapshot) fill(objs *Objects) {
 	for r := range s.listed {
 		switch r {
 		case ResPods:
-			s.Pods = values(objs.Pods)
+			for _, p := range objs.Pods {
+				s.addPod(p)
+			}
 		case ResEvents:
 			s.Events = values(objs.Events)
 			if !s.scope.allEvents {

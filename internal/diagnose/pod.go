@@ -54,6 +54,19 @@ func (podAnalyzer) Analyze(s *Snapshot) Result {
 		r.Checked++
 		r.Findings = append(r.Findings, checkPod(s, p)...)
 	}
+	// A settled pod has nothing to report but references that broke since
+	// it started (the kubelet shows it Running until the next start fails).
+	for i := range s.settled {
+		sp := &s.settled[i]
+		k := sp.class
+		if !s.inScopeAt(k.namespace, k.labels) {
+			continue
+		}
+		r.Checked++
+		if k.phase == corev1.PodRunning && k.shape.refs && len(s.brokenRefs(k.namespace, &k.shape.spec)) > 0 {
+			r.Findings = append(r.Findings, checkPod(s, sp.pod())...)
+		}
+	}
 	return r
 }
 

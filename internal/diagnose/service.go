@@ -58,14 +58,27 @@ func checkService(s *Snapshot, svc *corev1.Service) []Finding {
 			others = append(others, p)
 		}
 	}
+	// Settled pods are Ready endpoints: they are counted, and lend their
+	// containers' ports, without being built; a Service that selects no pod
+	// looks at them whole, for labels that nearly match.
+	var settledMatched, settledOthers []*settledPod
+	for _, sp := range s.settledByNS[svc.Namespace] {
+		switch {
+		case sp.class.phase != corev1.PodRunning:
+		case sel.Matches(labels.Set(sp.class.labels)):
+			settledMatched = append(settledMatched, sp)
+		default:
+			settledOthers = append(settledOthers, sp)
+		}
+	}
 	ref := refOf("Service", &svc.ObjectMeta)
 	owners := s.owners(&svc.ObjectMeta)
 	selText := formatLabels(svc.Spec.Selector)
-	if len(matched) == 0 {
-		return []Finding{noEndpoints(s, svc, ref, owners, others)}
+	if len(matched)+len(settledMatched) == 0 {
+		return []Finding{noEndpoints(s, svc, ref, owners, sortedByName(slices.Concat(others, settledPods(settledOthers))))}
 	}
 	var out []Finding
-	ready, failing := 0, 0
+	ready, failing := len(settledMatched), 0
 	for _, p := range matched {
 		if c := podCondition(p, corev1.PodReady); c != nil && c.Status == corev1.ConditionTrue {
 			ready++
@@ -73,15 +86,45 @@ func checkService(s *Snapshot, svc *corev1.Service) []Finding {
 			failing++
 		}
 	}
+	total := len(matched) + len(settledMatched)
 	if ready == 0 && failing > 0 {
 		f := Finding{Rule: RuleServiceNoReadyEndpoints, Severity: Critical, Object: ref, Owners: owners}
-		f.Summary = fmt.Sprintf("none of the %s its selector %s matches is Ready", plural(len(matched), "pod", "pods"), selText)
-		f.Evidence.Status = []string{"selector: " + selText, fmt.Sprintf("matching pods: %d, ready: 0, failing: %d", len(matched), failing)}
+		f.Summary = fmt.Sprintf("none of the %s its selector %s matches is Ready", plural(total, "pod", "pods"), selText)
+		f.Evidence.Status = []string{"selector: " + selText, fmt.Sprintf("matching pods: %d, ready: 0, failing: %d", total, failing)}
 		f.Cause = "The Service has pods but none is Ready, so it has no endpoints and connections to it fail. The pods' findings say why they are not Ready."
 		f.Fixes = []Fix{{Description: "See the pods behind the Service", Command: shellf("kubectl get pods -n %s -l %s", svc.Namespace, selText)}}
 		out = append(out, f)
 	}
-	return append(out, checkTargetPorts(svc, ref, owners, matched)...)
+	return append(out, checkTargetPorts(svc, ref, owners, podSpecsByName(matched, settledMatched))...)
+}
+
+// sortedByName sorts pods of one namespace by name, the order they are
+// listed in, whichever way they were kept.
+func sortedByName(pods []*corev1.Pod) []*corev1.Pod {
+	slices.SortFunc(pods, func(a, b *corev1.Pod) int { return cmp.Compare(a.Name, b.Name) })
+	return pods
+}
+
+// podSpecsByName returns the specs of whole and settled pods of one
+// namespace in name order.
+func podSpecsByName(pods []*corev1.Pod, settled []*settledPod) []*corev1.PodSpec {
+	type named struct {
+		name string
+		spec *corev1.PodSpec
+	}
+	all := make([]named, 0, len(pods)+len(settled))
+	for _, p := range pods {
+		all = append(all, named{p.Name, &p.Spec})
+	}
+	for _, sp := range settled {
+		all = append(all, named{sp.name, &sp.class.shape.spec})
+	}
+	slices.SortFunc(all, func(a, b named) int { return cmp.Compare(a.name, b.name) })
+	out := make([]*corev1.PodSpec, len(all))
+	for i, n := range all {
+		out[i] = n.spec
+	}
+	return out
 }
 
 func noEndpoints(s *Snapshot, svc *corev1.Service, ref ObjectRef, owners []ObjectRef, others []*corev1.Pod) Finding {
@@ -250,9 +293,9 @@ func editDistance(a, b string) int {
 // A named targetPort that no container declares gives no endpoint at all; a
 // number that no container declares is reported only when the containers
 // declare ports (declaring them is optional, so silence proves nothing).
-func checkTargetPorts(svc *corev1.Service, ref ObjectRef, owners []ObjectRef, pods []*corev1.Pod) []Finding {
+func checkTargetPorts(svc *corev1.Service, ref ObjectRef, owners []ObjectRef, specs []*corev1.PodSpec) []Finding {
 	var out []Finding
-	declared := containerPorts(pods)
+	declared := containerPorts(specs)
 	for i, sp := range svc.Spec.Ports {
 		tp := sp.TargetPort
 		if tp.Type == intstr.Int && tp.IntVal == 0 {
@@ -307,10 +350,10 @@ func (p containerPort) matches(tp intstr.IntOrString, proto corev1.Protocol) boo
 	return p.port == tp.IntVal
 }
 
-func containerPorts(pods []*corev1.Pod) []containerPort {
+func containerPorts(specs []*corev1.PodSpec) []containerPort {
 	var out []containerPort
-	for _, p := range pods {
-		for _, c := range slices.Concat(p.Spec.InitContainers, p.Spec.Containers) {
+	for _, spec := range specs {
+		for _, c := range slices.Concat(spec.InitContainers, spec.Containers) {
 			for _, cp := range c.Ports {
 				proto := cp.Protocol
 				if proto == "" {

@@ -71,6 +71,9 @@ type scope struct {
 	selector      labels.Selector
 	// allEvents lists Normal events too (explain); diagnose reads Warnings only.
 	allEvents bool
+	// wholePods keeps settled pods whole (explain shows their restarts and
+	// start times; bench/diagnose's baseline) instead of as settledPods.
+	wholePods bool
 }
 
 // Snapshot is everything one diagnosis reads, listed once per scope. Lists
@@ -79,6 +82,8 @@ type scope struct {
 type Snapshot struct {
 	Now time.Time
 
+	// Pods are the pods a rule may report, whole; settled pods (see
+	// settledPod) are kept apart, unless the scope keeps every pod whole.
 	Pods           []corev1.Pod
 	Events         []corev1.Event
 	Services       []corev1.Service
@@ -104,10 +109,19 @@ type Snapshot struct {
 	configMaps map[nsName]map[string]bool
 	redactor   *redact.Redactor
 
+	// settled are the pods no rule reports, as compact records; interned
+	// is what they share, while the snapshot is filled.
+	settled  []settledPod
+	interned *podInterner
+
 	events      map[types.UID][]*corev1.Event
 	objects     map[types.UID]objectInfo
 	podsByOwner map[types.UID][]*corev1.Pod
 	podsByNS    map[string][]*corev1.Pod
+	// settledByOwner and settledByNS index settled as podsByOwner and
+	// podsByNS index Pods.
+	settledByOwner map[types.UID][]*settledPod
+	settledByNS    map[string][]*settledPod
 	rsByOwner   map[types.UID][]*appsv1.ReplicaSet
 	jobsByOwner map[types.UID][]*batchv1.Job
 	services    map[nsName]*corev1.Service
@@ -219,7 +233,7 @@ func (s *Snapshot) list(ctx context.Context, d *Diagnoser, r Resource) error {
 	opts := metav1.ListOptions{}
 	switch r {
 	case ResPods:
-		return eachItem(ctx, ps, opts, c.CoreV1().Pods(ns).List, appendSlim(&s.Pods))
+		return eachItem(ctx, ps, opts, c.CoreV1().Pods(ns).List, s.addPod)
 	case ResEvents:
 		if !s.scope.allEvents {
 			opts.FieldSelector = "type=" + corev1.EventTypeWarning
@@ -295,10 +309,8 @@ func (s *Snapshot) index() {
 	// the workloads and ReplicaSets. Pods own nothing; they are indexed by
 	// owner below.
 	s.objects = make(map[types.UID]objectInfo)
-	s.eachObject(func(kind string, m *metav1.ObjectMeta) {
-		if kind != "Pod" {
-			s.objects[m.UID] = objectInfo{ref: refOf(kind, m), meta: m}
-		}
+	s.eachWorkload(func(kind string, m *metav1.ObjectMeta) {
+		s.objects[m.UID] = objectInfo{ref: refOf(kind, m), meta: m}
 	})
 	s.rsByOwner = make(map[types.UID][]*appsv1.ReplicaSet)
 	for i := range s.ReplicaSets {
@@ -324,6 +336,16 @@ func (s *Snapshot) index() {
 			s.podsByOwner[o.UID] = append(s.podsByOwner[o.UID], p)
 		}
 	}
+	s.interned = nil // the classes hold what they share
+	s.settledByOwner = make(map[types.UID][]*settledPod)
+	s.settledByNS = make(map[string][]*settledPod)
+	for i := range s.settled {
+		sp := &s.settled[i]
+		s.settledByNS[sp.class.namespace] = append(s.settledByNS[sp.class.namespace], sp)
+		if o := controllerRef(sp.class.owners); o != nil {
+			s.settledByOwner[o.UID] = append(s.settledByOwner[o.UID], sp)
+		}
+	}
 	s.services = make(map[nsName]*corev1.Service, len(s.Services))
 	for i := range s.Services {
 		svc := &s.Services[i]
@@ -336,6 +358,19 @@ func (s *Snapshot) index() {
 // CronJobs, Jobs, ReplicaSets, then Pods): the one list of the kinds an
 // owner chain or a name given to explain can lead to.
 func (s *Snapshot) eachObject(f func(kind string, m *metav1.ObjectMeta)) {
+	s.eachWorkload(f)
+	for i := range s.Pods {
+		f("Pod", &s.Pods[i].ObjectMeta)
+	}
+	for i := range s.settled {
+		m := s.settled[i].meta()
+		f("Pod", &m)
+	}
+}
+
+// eachWorkload is eachObject without the pods: the objects an owner chain
+// passes through.
+func (s *Snapshot) eachWorkload(f func(kind string, m *metav1.ObjectMeta)) {
 	for i := range s.Deployments {
 		f("Deployment", &s.Deployments[i].ObjectMeta)
 	}
@@ -354,9 +389,6 @@ func (s *Snapshot) eachObject(f func(kind string, m *metav1.ObjectMeta)) {
 	for i := range s.ReplicaSets {
 		f("ReplicaSet", &s.ReplicaSets[i].ObjectMeta)
 	}
-	for i := range s.Pods {
-		f("Pod", &s.Pods[i].ObjectMeta)
-	}
 }
 
 func refOf(kind string, m *metav1.ObjectMeta) ObjectRef {
@@ -366,14 +398,17 @@ func refOf(kind string, m *metav1.ObjectMeta) ObjectRef {
 // inScope reports whether an object is one the user asked about: in the
 // namespace(s) of the scope, not in a system namespace unless named, and
 // matching the label selector.
-func (s *Snapshot) inScope(m *metav1.ObjectMeta) bool {
-	if s.scope.namespace != "" && m.Namespace != "" && m.Namespace != s.scope.namespace {
+func (s *Snapshot) inScope(m *metav1.ObjectMeta) bool { return s.inScopeAt(m.Namespace, m.Labels) }
+
+// inScopeAt is inScope of an object in namespace ns with labels l.
+func (s *Snapshot) inScopeAt(ns string, l map[string]string) bool {
+	if s.scope.namespace != "" && ns != "" && ns != s.scope.namespace {
 		return false
 	}
-	if m.Namespace != "" && !s.scope.includeSystem && systemNamespace(m.Namespace) {
+	if ns != "" && !s.scope.includeSystem && systemNamespace(ns) {
 		return false
 	}
-	return s.scope.selector == nil || s.scope.selector.Matches(labels.Set(m.Labels))
+	return s.scope.selector == nil || s.scope.selector.Matches(labels.Set(l))
 }
 
 // owners is the controller chain of an object, nearest first: a pod's
@@ -460,14 +495,17 @@ func eventTime(ev *corev1.Event) time.Time {
 	return ev.CreationTimestamp.Time
 }
 
-// podsOf returns the pods controlled by the object with uid.
-func (s *Snapshot) podsOf(uid types.UID) []*corev1.Pod { return s.podsByOwner[uid] }
+// podsOf returns the pods controlled by the object with uid, settled ones
+// built from their records.
+func (s *Snapshot) podsOf(uid types.UID) []*corev1.Pod {
+	return slices.Concat(s.podsByOwner[uid], settledPods(s.settledByOwner[uid]))
+}
 
 // deploymentPods returns the pods of every ReplicaSet of a Deployment.
 func (s *Snapshot) deploymentPods(uid types.UID) []*corev1.Pod {
 	var out []*corev1.Pod
 	for _, rs := range s.rsByOwner[uid] {
-		out = append(out, s.podsByOwner[rs.UID]...)
+		out = append(out, s.podsOf(rs.UID)...)
 	}
 	return out
 }

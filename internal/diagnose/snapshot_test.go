@@ -102,8 +102,8 @@ func TestSnapshotPages(t *testing.T) {
 		t.Fatalf("collect: %v %v", err, failures)
 	}
 
-	if len(s.Pods) != n {
-		t.Errorf("%d pods in the snapshot, want %d", len(s.Pods), n)
+	if got := len(s.Pods) + len(s.settled); got != n {
+		t.Errorf("%d pods in the snapshot (%d whole, %d settled), want %d", got, len(s.Pods), len(s.settled), n)
 	}
 	for _, p := range s.Pods {
 		if p.ManagedFields != nil {
