@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/util/validation"
+	"github.com/opsagent/opsagent/internal/resolve"
 )
 
 // Limits shared by several tools. They keep one call's cost and output small
@@ -31,16 +31,10 @@ func CheckName(field, v string) error {
 	return nil
 }
 
-// CheckNamespace accepts "" (the current namespace) or a valid namespace name.
-func CheckNamespace(ns string) error {
-	if ns == "" {
-		return nil
-	}
-	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
-		return fmt.Errorf("namespace %q is not a valid namespace name: %s", ns, strings.Join(errs, "; "))
-	}
-	return nil
-}
+// CheckNamespace accepts "" (the current namespace) or a valid namespace
+// name. It is resolve.CheckNamespace, the one check every surface shares,
+// under the name the tool packages' Validate methods use.
+func CheckNamespace(ns string) error { return resolve.CheckNamespace(ns) }
 
 // CheckRange rejects v outside [lo, hi], naming the argument.
 func CheckRange(field string, v, lo, hi int) error {

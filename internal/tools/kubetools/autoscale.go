@@ -67,6 +67,12 @@ func (s hpaSettings) String() string {
 	return fmt.Sprintf("replicas %d–%d at %d%% CPU", s.min, s.max, s.cpu)
 }
 
+// setOn sets s in h's spec, keeping its other metrics.
+func (s hpaSettings) setOn(h *autoscalingv2.HorizontalPodAutoscaler) {
+	h.Spec.MinReplicas, h.Spec.MaxReplicas = ptr.To(s.min), s.max
+	h.Spec.Metrics = withCPUMetric(h.Spec.Metrics, s.cpu)
+}
+
 func prepareAutoscale(ctx context.Context, c *kube.Clients, a AutoscaleArgs) (tools.Action, error) {
 	w, err := findWorkload(ctx, c, a.Kind, a.Name, a.Namespace, scaleKinds)
 	if err != nil {
@@ -128,10 +134,7 @@ func prepareAutoscale(ctx context.Context, c *kube.Clients, a AutoscaleArgs) (to
 	if len(changes) == 0 {
 		return noChange(fmt.Sprintf("%s already scales %s: %s", desc, ref, want), targets...), nil
 	}
-	updated := live.DeepCopy()
-	updated.Spec.MinReplicas, updated.Spec.MaxReplicas = ptr.To(want.min), want.max
-	updated.Spec.Metrics = withCPUMetric(updated.Spec.Metrics, want.cpu)
-	if kept := len(updated.Spec.Metrics) - 1; kept > 0 {
+	if kept := len(withCPUMetric(live.Spec.Metrics, want.cpu)) - 1; kept > 0 {
 		notes = append(notes, fmt.Sprintf("its %d other metric(s) are kept", kept))
 	}
 	plan := tools.Preview{
@@ -139,13 +142,17 @@ func prepareAutoscale(ctx context.Context, c *kube.Clients, a AutoscaleArgs) (to
 		Diff:    strings.Join(notes, "\n"),
 		Targets: targets,
 	}
+	// The autoscaler controller writes the status about every 15 s; only a
+	// change of the spec, labels or annotations is a conflict.
+	previewed := previewedAPIObject(live, desc, hpas, func(h *autoscalingv2.HorizontalPodAutoscaler) any { return h.Spec })
 	return tools.Mutation{Plan: plan, Apply: func(ctx context.Context) (any, error) {
-		// updated carries the resourceVersion that was previewed.
-		if _, err := hpas.Update(ctx, updated, metav1.UpdateOptions{}); err != nil {
-			if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-				return nil, fmt.Errorf("%w: %s changed since you approved; re-run to see the new state", tools.ErrConflict, desc)
-			}
-			return nil, fmt.Errorf("update %s: %w", desc, err)
+		err := writeAsPreviewed(ctx, previewed, "update "+desc, func(ctx context.Context, h *autoscalingv2.HorizontalPodAutoscaler) error {
+			want.setOn(h)
+			_, err := hpas.Update(ctx, h, metav1.UpdateOptions{})
+			return err
+		})
+		if err != nil {
+			return nil, err
 		}
 		return &AutoscaleResult{Autoscaler: name, Namespace: ns, Workload: ref.String(), MinReplicas: want.min, MaxReplicas: want.max,
 			CPUPercent: want.cpu, Message: fmt.Sprintf("%s updated: %s", desc, strings.Join(changes, ", "))}, nil

@@ -2,6 +2,7 @@ package kubetools
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -9,7 +10,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 
 	"github.com/opsagent/opsagent/internal/tools"
 )
@@ -104,25 +104,49 @@ func TestAutoscaleRefusals(t *testing.T) {
 	wantHPA(t, e.getHPA(t, "backend"), "deployment/worker", 1, 4, 80)
 }
 
-func TestAutoscaleConflict(t *testing.T) {
+// Between the preview and the run, a change of the autoscaler's spec,
+// labels or annotations is a conflict; a status update, which the
+// autoscaler controller makes about every 15 s, is not.
+func TestAutoscaleChangedSincePreview(t *testing.T) {
 	t.Parallel()
 	e := newClusterEnv(t)
-	e.createDeployment(t, deploySpec{name: "backend", replicas: 2})
-	e.mustCall(t, NameAutoscale, map[string]any{"name": "backend", "min_replicas": 2, "max_replicas": 5, "cpu_percent": 70})
+	hpas := e.Client.AutoscalingV2().HorizontalPodAutoscalers(e.Namespace)
+	tests := []struct {
+		name      string
+		meanwhile func(t *testing.T, hpa string)
+		wantErr   error
+		wantMax   int32
+	}{
+		{name: "status only", meanwhile: func(t *testing.T, hpa string) {
+			touchObjectStatus(t, hpas, hpa, func(h *autoscalingv2.HorizontalPodAutoscaler) {
+				h.Status.Conditions = append(h.Status.Conditions, autoscalingv2.HorizontalPodAutoscalerCondition{
+					Type: touchedCondition, Status: corev1.ConditionTrue, Reason: "StatusOnly", LastTransitionTime: metav1.Now(),
+				})
+			})
+		}, wantMax: 8},
+		{name: "labels", meanwhile: func(t *testing.T, hpa string) {
+			updateObject(t, hpas, hpa, func(h *autoscalingv2.HorizontalPodAutoscaler) {
+				h.Labels = map[string]string{"changed-by": "someone-else"}
+			})
+		}, wantErr: tools.ErrConflict, wantMax: 5},
+		{name: "max changed by someone else", meanwhile: func(t *testing.T, hpa string) {
+			updateObject(t, hpas, hpa, func(h *autoscalingv2.HorizontalPodAutoscaler) { h.Spec.MaxReplicas = 3 })
+		}, wantErr: tools.ErrConflict, wantMax: 3},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			deploy := fmt.Sprintf("backend-%d", i)
+			e.createDeployment(t, deploySpec{name: deploy, replicas: 2})
+			e.mustCall(t, NameAutoscale, map[string]any{"name": deploy, "min_replicas": 2, "max_replicas": 5, "cpu_percent": 70})
+			action := e.prepare(t, NameAutoscale, map[string]any{"name": deploy, "min_replicas": 2, "max_replicas": 8, "cpu_percent": 70})
+			tt.meanwhile(t, deploy)
 
-	action := e.prepare(t, NameAutoscale, map[string]any{"name": "backend", "min_replicas": 2, "max_replicas": 8, "cpu_percent": 70})
-	// The autoscaler controller writes its status too: retry our own write.
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		h := e.getHPA(t, "backend")
-		h.Spec.MaxReplicas = 3
-		_, err := e.Client.AutoscalingV2().HorizontalPodAutoscalers(e.Namespace).Update(t.Context(), h, metav1.UpdateOptions{})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
+			_, err := action.Run(t.Context())
+			if !errors.Is(err, tt.wantErr) || (err != nil && !strings.Contains(err.Error(), "re-run")) {
+				t.Fatalf("Run error = %v, want %v", err, tt.wantErr)
+			}
+			wantHPA(t, e.getHPA(t, deploy), "deployment/"+deploy, 2, tt.wantMax, 70)
+		})
 	}
-	if _, err := action.Run(t.Context()); !errors.Is(err, tools.ErrConflict) {
-		t.Fatalf("Run error = %v, want ErrConflict", err)
-	}
-	wantHPA(t, e.getHPA(t, "backend"), "deployment/backend", 2, 3, 70)
 }

@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	"github.com/opsagent/opsagent/internal/kube"
@@ -208,6 +209,87 @@ func (e *clusterEnv) getDeployment(t *testing.T, name string) *appsv1.Deployment
 	}
 	return d
 }
+
+// objectClient is what a typed client of one kind offers the tests that
+// change an object behind a tool's back: read it, write it, write its status.
+type objectClient[T any] interface {
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (T, error)
+	Update(ctx context.Context, obj T, opts metav1.UpdateOptions) (T, error)
+	UpdateStatus(ctx context.Context, obj T, opts metav1.UpdateOptions) (T, error)
+}
+
+// updateObject changes an object's metadata or spec as someone else would
+// between a preview and its run. A controller writing the object's status
+// at the same moment is retried, so it fails only if the change cannot be
+// made.
+func updateObject[T any](t *testing.T, client objectClient[T], name string, change func(T)) {
+	t.Helper()
+	if err := changeObject(t, client.Get, client.Update, name, change); err != nil {
+		t.Fatalf("update %s: %v", name, err)
+	}
+}
+
+// touchObjectStatus changes only an object's status, as its controller
+// does: the resourceVersion moves, the generation and spec stay.
+func touchObjectStatus[T metav1.Object](t *testing.T, client objectClient[T], name string, touch func(T)) {
+	t.Helper()
+	get := func() metav1.Object {
+		obj, err := client.Get(t.Context(), name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("get %s: %v", name, err)
+		}
+		return obj
+	}
+	before := get()
+	if err := changeObject(t, client.Get, client.UpdateStatus, name, touch); err != nil {
+		t.Fatalf("update status of %s: %v", name, err)
+	}
+	after := get()
+	if after.GetResourceVersion() == before.GetResourceVersion() || after.GetGeneration() != before.GetGeneration() {
+		t.Fatalf("status update of %s: resourceVersion %s → %s, generation %d → %d; want a new resourceVersion, the same generation",
+			name, before.GetResourceVersion(), after.GetResourceVersion(), before.GetGeneration(), after.GetGeneration())
+	}
+}
+
+// changeObject reads the object, changes it and writes it, again on a
+// conflict.
+func changeObject[T any](t *testing.T, get func(context.Context, string, metav1.GetOptions) (T, error),
+	write func(context.Context, T, metav1.UpdateOptions) (T, error), name string, change func(T)) error {
+	t.Helper()
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		obj, err := get(t.Context(), name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		change(obj)
+		_, err = write(t.Context(), obj, metav1.UpdateOptions{})
+		return err
+	})
+}
+
+// updateDeployment changes a deployment's metadata or spec as someone else
+// would between a preview and its run.
+func (e *clusterEnv) updateDeployment(t *testing.T, name string, change func(*appsv1.Deployment)) {
+	t.Helper()
+	updateObject(t, e.Client.AppsV1().Deployments(e.Namespace), name, change)
+}
+
+// touchStatus changes only a deployment's status, as its controller does
+// during a rollout.
+func (e *clusterEnv) touchStatus(t *testing.T, name string) {
+	t.Helper()
+	touchObjectStatus(t, e.Client.AppsV1().Deployments(e.Namespace), name, func(d *appsv1.Deployment) {
+		now := metav1.Now()
+		d.Status.Conditions = append(d.Status.Conditions, appsv1.DeploymentCondition{
+			Type: touchedCondition, Status: corev1.ConditionTrue, Reason: "StatusOnly",
+			LastUpdateTime: now, LastTransitionTime: now,
+		})
+	})
+}
+
+// touchedCondition is the status condition the tests add to change only an
+// object's status.
+const touchedCondition = "opsagent.dev/Touched"
 
 // resultAs reads a record's result as the model sees it.
 func resultAs[T any](t *testing.T, rec *tools.Record) T {

@@ -137,22 +137,18 @@ func prepareExpose(ctx context.Context, c *kube.Clients, a ExposeArgs) (tools.Ac
 	if len(changes) == 0 {
 		return noChange(fmt.Sprintf("%s already exposes %s as %s on %s", desc, ref, typ, portsString(ports)), targets...), nil
 	}
-	updated := live.DeepCopy()
-	updated.Spec.Type = typ
-	updated.Spec.Ports = keepNodePorts(live.Spec.Ports, ports, typ)
-	if typ == corev1.ServiceTypeClusterIP {
-		updated.Spec.ExternalTrafficPolicy = ""
-		updated.Spec.AllocateLoadBalancerNodePorts = nil
-	}
 	plan := tools.Preview{Summary: fmt.Sprintf("%s: update: %s", desc, strings.Join(changes, "; ")), Targets: targets}
+	previewed := previewedAPIObject(live, desc, svcs, func(s *corev1.Service) any { return s.Spec })
 	return tools.Mutation{Plan: plan, Apply: func(ctx context.Context) (any, error) {
-		// updated carries the resourceVersion that was previewed.
-		got, err := svcs.Update(ctx, updated, metav1.UpdateOptions{})
-		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("%w: %s changed since you approved; re-run to see the new state", tools.ErrConflict, desc)
-		}
+		var got *corev1.Service
+		err := writeAsPreviewed(ctx, previewed, "update "+desc, func(ctx context.Context, s *corev1.Service) error {
+			setTypeAndPorts(s, typ, ports)
+			var err error
+			got, err = svcs.Update(ctx, s, metav1.UpdateOptions{})
+			return err
+		})
 		if err != nil {
-			return nil, fmt.Errorf("update %s: %w", desc, err)
+			return nil, err
 		}
 		return exposeResult(got, false, desc+" updated: "+strings.Join(changes, "; ")), nil
 	}}, nil
@@ -246,6 +242,17 @@ func samePorts(a, b []corev1.ServicePort) bool {
 		return x.Name == y.Name && x.Port == y.Port && x.TargetPort == y.TargetPort &&
 			cmp.Or(x.Protocol, corev1.ProtocolTCP) == cmp.Or(y.Protocol, corev1.ProtocolTCP)
 	})
+}
+
+// setTypeAndPorts gives the Service s the type and ports expose decided,
+// keeping the node ports it has where it can.
+func setTypeAndPorts(s *corev1.Service, typ corev1.ServiceType, ports []corev1.ServicePort) {
+	s.Spec.Ports = keepNodePorts(s.Spec.Ports, ports, typ)
+	s.Spec.Type = typ
+	if typ == corev1.ServiceTypeClusterIP {
+		s.Spec.ExternalTrafficPolicy = ""
+		s.Spec.AllocateLoadBalancerNodePorts = nil
+	}
 }
 
 // keepNodePorts carries allocated nodePorts over to the new ports that

@@ -2,6 +2,7 @@ package kubetools
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -142,13 +143,14 @@ func TestExposeRefusals(t *testing.T) {
 	}
 }
 
+// A Service created by someone else between the preview and the run of a
+// create is a conflict.
 func TestExposeConflict(t *testing.T) {
 	t.Parallel()
 	e := newClusterEnv(t)
 	e.createDeployment(t, deploySpec{name: "web", replicas: 1})
 	ctx := t.Context()
 
-	// Created by someone else between preview and run.
 	action := e.prepare(t, NameExpose, map[string]any{"name": "web", "port": 80})
 	rival := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "web"},
@@ -160,19 +162,60 @@ func TestExposeConflict(t *testing.T) {
 	if _, err := action.Run(ctx); !errors.Is(err, tools.ErrConflict) {
 		t.Fatalf("create after a rival: Run error = %v, want ErrConflict", err)
 	}
-
-	// Changed by someone else between preview and run of an update.
-	action = e.prepare(t, NameExpose, map[string]any{"name": "web", "port": 80})
-	s := e.getService(t, "web")
-	s.Labels = map[string]string{"changed-by": "someone-else"}
-	if _, err := e.Client.CoreV1().Services(e.Namespace).Update(ctx, s, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := action.Run(ctx); !errors.Is(err, tools.ErrConflict) {
-		t.Fatalf("update after a change: Run error = %v, want ErrConflict", err)
-	}
 	if p := e.getService(t, "web").Spec.Ports; len(p) != 1 || p[0].Port != 8080 {
 		t.Errorf("ports = %+v, want the rival's 8080 kept", p)
+	}
+}
+
+// Between the preview and the run of an update, a change of the Service's
+// spec, labels or annotations is a conflict; a status update is not.
+func TestExposeChangedSincePreview(t *testing.T) {
+	t.Parallel()
+	e := newClusterEnv(t)
+	svcs := e.Client.CoreV1().Services(e.Namespace)
+	tests := []struct {
+		name      string
+		meanwhile func(t *testing.T, svc string)
+		wantErr   error
+		wantPort  int32
+	}{
+		{name: "status only", meanwhile: func(t *testing.T, svc string) {
+			touchObjectStatus(t, svcs, svc, func(s *corev1.Service) {
+				s.Status.Conditions = append(s.Status.Conditions, metav1.Condition{
+					Type: touchedCondition, Status: metav1.ConditionTrue, Reason: "StatusOnly", LastTransitionTime: metav1.Now(),
+				})
+			})
+		}, wantPort: 80},
+		{name: "labels", meanwhile: func(t *testing.T, svc string) {
+			updateObject(t, svcs, svc, func(s *corev1.Service) { s.Labels = map[string]string{"changed-by": "someone-else"} })
+		}, wantErr: tools.ErrConflict, wantPort: 8080},
+		{name: "ports changed by someone else", meanwhile: func(t *testing.T, svc string) {
+			updateObject(t, svcs, svc, func(s *corev1.Service) { s.Spec.Ports[0].Port = 8081 })
+		}, wantErr: tools.ErrConflict, wantPort: 8081},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			name := fmt.Sprintf("web-%d", i)
+			e.createDeployment(t, deploySpec{name: name, replicas: 1})
+			existing := &corev1.Service{
+				ObjectMeta: metav1.ObjectMeta{Name: name},
+				Spec:       corev1.ServiceSpec{Selector: map[string]string{"app": name}, Ports: []corev1.ServicePort{{Port: 8080}}},
+			}
+			if _, err := svcs.Create(t.Context(), existing, metav1.CreateOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			action := e.prepare(t, NameExpose, map[string]any{"name": name, "port": 80})
+			tt.meanwhile(t, name)
+
+			_, err := action.Run(t.Context())
+			if !errors.Is(err, tt.wantErr) || (err != nil && !strings.Contains(err.Error(), "re-run")) {
+				t.Fatalf("Run error = %v, want %v", err, tt.wantErr)
+			}
+			if p := e.getService(t, name).Spec.Ports; len(p) != 1 || p[0].Port != tt.wantPort {
+				t.Errorf("ports after the run = %+v, want %d", p, tt.wantPort)
+			}
+		})
 	}
 }
 

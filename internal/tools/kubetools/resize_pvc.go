@@ -93,16 +93,24 @@ func prepareResizePVC(ctx context.Context, c *kube.Clients, a ResizePVCArgs) (to
 		return nil, err
 	}
 	plan := tools.Preview{Summary: fmt.Sprintf("%s: %s → %s", desc, have.String(), want.String()), Targets: targets}
-	updated := pvc.DeepCopy()
-	updated.Spec.Resources.Requests[corev1.ResourceStorage] = want
+	// While a claim binds or resizes its status moves; what the resize
+	// depends on is its requested size (the rest of a bound claim's spec is
+	// fixed, and claims have no generation).
+	claims := c.Typed.CoreV1().PersistentVolumeClaims(ns)
+	previewed := previewedAPIObject(pvc, desc, claims, func(p *corev1.PersistentVolumeClaim) any {
+		return p.Spec.Resources.Requests[corev1.ResourceStorage]
+	})
 	apply := func(ctx context.Context) (any, error) {
-		// updated carries the resourceVersion that was previewed.
-		got, err := c.Typed.CoreV1().PersistentVolumeClaims(ns).Update(ctx, updated, metav1.UpdateOptions{})
-		if apierrors.IsConflict(err) || apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("%w: %s changed since you approved; re-run to see the new state", tools.ErrConflict, desc)
-		}
+		var got *corev1.PersistentVolumeClaim
+		what := fmt.Sprintf("resize %s to %s", desc, want.String())
+		err := writeAsPreviewed(ctx, previewed, what, func(ctx context.Context, p *corev1.PersistentVolumeClaim) error {
+			p.Spec.Resources.Requests[corev1.ResourceStorage] = want
+			var err error
+			got, err = claims.Update(ctx, p, metav1.UpdateOptions{})
+			return err
+		})
 		if err != nil {
-			return nil, fmt.Errorf("resize %s to %s: %w", desc, want.String(), err)
+			return nil, err
 		}
 		res := &ResizePVCResult{Claim: got.Name, Namespace: ns, Before: have.String(), After: want.String()}
 		if capacity, ok := got.Status.Capacity[corev1.ResourceStorage]; ok {

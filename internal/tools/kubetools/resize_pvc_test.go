@@ -3,6 +3,7 @@ package kubetools
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -140,25 +141,51 @@ func TestResizePVCRejectsBadInput(t *testing.T) {
 	wantRefused(t, e.call(t, NameResizePVC, map[string]any{"name": "data", "size": "5Gi"}), tools.ErrNotFound)
 }
 
-func TestResizePVCConflict(t *testing.T) {
+// Between the preview and the run, a change of the claim's requested size,
+// labels or annotations is a conflict; a status update (binding, resizing,
+// the claim's conditions) is not.
+func TestResizePVCChangedSincePreview(t *testing.T) {
 	t.Parallel()
 	e := newClusterEnv(t)
-	e.createBoundClaim(t, "data", e.createStorageClass(t, true), "1Gi")
-
-	action := e.prepare(t, NameResizePVC, map[string]any{"name": "data", "size": "5Gi"})
+	class := e.createStorageClass(t, true)
 	claims := e.Client.CoreV1().PersistentVolumeClaims(e.Namespace)
-	pvc, err := claims.Get(t.Context(), "data", metav1.GetOptions{})
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name      string
+		meanwhile func(t *testing.T, claim string)
+		wantErr   error
+		wantSize  string
+	}{
+		{name: "status only", meanwhile: func(t *testing.T, claim string) {
+			touchObjectStatus(t, claims, claim, func(pvc *corev1.PersistentVolumeClaim) {
+				pvc.Status.Conditions = append(pvc.Status.Conditions, corev1.PersistentVolumeClaimCondition{
+					Type: touchedCondition, Status: corev1.ConditionTrue, Reason: "StatusOnly", LastTransitionTime: metav1.Now(),
+				})
+			})
+		}, wantSize: "5Gi"},
+		{name: "labels", meanwhile: func(t *testing.T, claim string) {
+			updateObject(t, claims, claim, func(pvc *corev1.PersistentVolumeClaim) { pvc.Labels = map[string]string{"changed-by": "someone-else"} })
+		}, wantErr: tools.ErrConflict, wantSize: "1Gi"},
+		{name: "resized by someone else", meanwhile: func(t *testing.T, claim string) {
+			updateObject(t, claims, claim, func(pvc *corev1.PersistentVolumeClaim) {
+				pvc.Spec.Resources.Requests[corev1.ResourceStorage] = resource.MustParse("2Gi")
+			})
+		}, wantErr: tools.ErrConflict, wantSize: "2Gi"},
 	}
-	pvc.Spec.Resources.Requests[corev1.ResourceStorage] = resource.MustParse("2Gi")
-	if _, err := claims.Update(t.Context(), pvc, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := action.Run(t.Context()); !errors.Is(err, tools.ErrConflict) {
-		t.Fatalf("Run error = %v, want ErrConflict", err)
-	}
-	if got := e.claimSize(t, "data"); got != "2Gi" {
-		t.Errorf("claim requests %s, want the concurrent 2Gi kept", got)
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			claim := fmt.Sprintf("data-%d", i)
+			e.createBoundClaim(t, claim, class, "1Gi")
+			action := e.prepare(t, NameResizePVC, map[string]any{"name": claim, "size": "5Gi"})
+			tt.meanwhile(t, claim)
+
+			_, err := action.Run(t.Context())
+			if !errors.Is(err, tt.wantErr) || (err != nil && !strings.Contains(err.Error(), "re-run")) {
+				t.Fatalf("Run error = %v, want %v", err, tt.wantErr)
+			}
+			if got := e.claimSize(t, claim); got != tt.wantSize {
+				t.Errorf("claim requests %s after the run, want %s", got, tt.wantSize)
+			}
+		})
 	}
 }

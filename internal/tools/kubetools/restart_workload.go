@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
@@ -75,18 +74,17 @@ func prepareRestart(ctx context.Context, c *kube.Clients, a RestartWorkloadArgs)
 		Diff:    fmt.Sprintf("sets pod template annotation %s to the current time; the %s controller then replaces every pod", restartedAtAnnotation, ref.Kind),
 		Targets: []tools.Target{ref.target()},
 	}
-	rv := w.meta().ResourceVersion
 	apply := func(ctx context.Context) (any, error) {
 		at := time.Now().UTC().Format(time.RFC3339)
-		patch, err := restartPatch(rv, at)
+		err := writeAsPreviewed(ctx, w.previewed(c), "restart "+ref.describe(), func(ctx context.Context, w liveWorkload) error {
+			patch, err := restartPatch(w.meta().ResourceVersion, at)
+			if err != nil {
+				return err
+			}
+			return patchWorkload(ctx, c, ref, patch)
+		})
 		if err != nil {
 			return nil, err
-		}
-		if err := patchWorkload(ctx, c, ref, patch); err != nil {
-			if apierrors.IsConflict(err) {
-				return nil, fmt.Errorf("%w: %s changed since you approved; re-run to see the new state", tools.ErrConflict, ref.describe())
-			}
-			return nil, fmt.Errorf("restart %s: %w", ref.describe(), err)
 		}
 		res := &RestartResult{Workload: ref.String(), Namespace: ns, RestartedAt: at, RevisionBefore: before}
 		res.Message = fmt.Sprintf("%s restarted; not waiting for the rollout (rollout_status follows it)", ref.describe())
@@ -108,8 +106,9 @@ func prepareRestart(ctx context.Context, c *kube.Clients, a RestartWorkloadArgs)
 }
 
 // restartPatch is kubectl's rollout restart patch plus the resourceVersion
-// that was previewed: a patch that names a resourceVersion is applied only
-// if the object still has it, so a concurrent change fails with a conflict.
+// of the object it is computed from: a patch that names a resourceVersion is
+// applied only if the object still has it, so a concurrent change fails with
+// a conflict (which writeAsPreviewed sorts into status-only or real).
 func restartPatch(resourceVersion, at string) ([]byte, error) {
 	return json.Marshal(map[string]any{
 		"metadata": map[string]any{"resourceVersion": resourceVersion},

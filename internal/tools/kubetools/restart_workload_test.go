@@ -1,10 +1,14 @@
 package kubetools
 
 import (
+	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
 
 	"github.com/opsagent/opsagent/internal/tools"
 )
@@ -41,5 +45,41 @@ func TestRestartWorkload(t *testing.T) {
 	st := resultAs[RolloutStatusResult](t, e.mustCall(t, NameRolloutStatus, map[string]any{"name": "todo-api", "timeout_seconds": 30}))
 	if !st.Converged || !st.Progress.Done || st.Revision != "2" {
 		t.Errorf("rollout status = %+v, want done at revision 2", st)
+	}
+}
+
+// Between the preview and the run, a change of the spec (here the pod
+// template) is a conflict; a status update is not.
+func TestRestartWorkloadChangedSincePreview(t *testing.T) {
+	t.Parallel()
+	e := newClusterEnv(t)
+	tests := []struct {
+		name        string
+		meanwhile   func(t *testing.T, deploy string)
+		wantErr     error
+		wantRestart bool
+	}{
+		{name: "status only", meanwhile: e.touchStatus, wantRestart: true},
+		{name: "template changed by someone else", meanwhile: func(t *testing.T, deploy string) {
+			e.updateDeployment(t, deploy, func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = "registry.example/web:3.0" })
+		}, wantErr: tools.ErrConflict},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			deploy := fmt.Sprintf("api-%d", i)
+			e.createDeployment(t, deploySpec{name: deploy, replicas: 1})
+			action := e.prepare(t, NameRestartWorkload, map[string]any{"name": deploy, "wait": false})
+			tt.meanwhile(t, deploy)
+
+			_, err := action.Run(t.Context())
+			if !errors.Is(err, tt.wantErr) || (err != nil && !strings.Contains(err.Error(), "re-run")) {
+				t.Fatalf("Run error = %v, want %v", err, tt.wantErr)
+			}
+			_, restarted := e.getDeployment(t, deploy).Spec.Template.Annotations[restartedAtAnnotation]
+			if restarted != tt.wantRestart {
+				t.Errorf("template has %s: %v, want %v", restartedAtAnnotation, restarted, tt.wantRestart)
+			}
+		})
 	}
 }

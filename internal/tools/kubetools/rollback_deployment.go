@@ -11,7 +11,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -108,16 +107,14 @@ func prepareRollback(ctx context.Context, c *kube.Clients, a RollbackDeploymentA
 	}
 
 	apply := func(ctx context.Context) (any, error) {
-		// d is the object that was previewed; updating it carries its
-		// resourceVersion, so a concurrent change is a conflict.
-		d := d.DeepCopy()
-		d.Spec.Template = *tmpl
-		d.Annotations = rollbackAnnotations(d.Annotations, rs.Annotations)
-		if _, err := c.Typed.AppsV1().Deployments(ns).Update(ctx, d, metav1.UpdateOptions{}); err != nil {
-			if apierrors.IsConflict(err) {
-				return nil, fmt.Errorf("%w: %s changed since you approved; re-run to see the new state", tools.ErrConflict, ref.describe())
-			}
-			return nil, fmt.Errorf("roll back %s to revision %d: %w", ref.describe(), target, err)
+		what := fmt.Sprintf("roll back %s to revision %d", ref.describe(), target)
+		err := writeAsPreviewed(ctx, w.previewed(c), what, func(ctx context.Context, w liveWorkload) error {
+			w.deploy.Spec.Template = *tmpl
+			w.deploy.Annotations = rollbackAnnotations(w.deploy.Annotations, rs.Annotations)
+			return putWorkload(ctx, c, w)
+		})
+		if err != nil {
+			return nil, err
 		}
 		res := &RollbackResult{Deployment: ref.String(), Namespace: ns, FromRevision: current, ToRevision: target, ImageChanges: changes}
 		res.Message = fmt.Sprintf("%s rolled back to the template of revision %d (the controller records it as a new revision); not waiting for the rollout (rollout_status follows it)",

@@ -2,9 +2,11 @@ package kubetools
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/opsagent/opsagent/internal/tools"
@@ -56,5 +58,42 @@ func TestRollbackDeployment(t *testing.T) {
 	rec = e.mustCall(t, NameRollbackDeployment, map[string]any{"name": "web", "revision": 3})
 	if rec.Preview == nil || !rec.Preview.NoChange {
 		t.Errorf("rollback to the current revision: preview = %+v, want NoChange", rec.Preview)
+	}
+}
+
+// Between the preview and the run, a change of the spec (here the pod
+// template) is a conflict; a status update is not.
+func TestRollbackDeploymentChangedSincePreview(t *testing.T) {
+	t.Parallel()
+	e := newClusterEnv(t)
+	tests := []struct {
+		name      string
+		meanwhile func(t *testing.T, deploy string)
+		wantErr   error
+		wantImage string
+	}{
+		{name: "status only", meanwhile: e.touchStatus, wantImage: "registry.example/web:1.0"},
+		{name: "template changed by someone else", meanwhile: func(t *testing.T, deploy string) {
+			e.updateDeployment(t, deploy, func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = "registry.example/web:3.0" })
+		}, wantErr: tools.ErrConflict, wantImage: "registry.example/web:3.0"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			deploy := fmt.Sprintf("web-%d", i)
+			e.createDeployment(t, deploySpec{name: deploy, replicas: 1, image: "registry.example/web:1.0"})
+			e.updateDeployment(t, deploy, func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = "registry.example/web:2.0" })
+			e.waitDeployment(t, deploy, 1)
+			action := e.prepare(t, NameRollbackDeployment, map[string]any{"name": deploy, "wait": false})
+			tt.meanwhile(t, deploy)
+
+			_, err := action.Run(t.Context())
+			if !errors.Is(err, tt.wantErr) || (err != nil && !strings.Contains(err.Error(), "re-run")) {
+				t.Fatalf("Run error = %v, want %v", err, tt.wantErr)
+			}
+			if img := e.getDeployment(t, deploy).Spec.Template.Spec.Containers[0].Image; img != tt.wantImage {
+				t.Errorf("image after the run = %s, want %s", img, tt.wantImage)
+			}
+		})
 	}
 }

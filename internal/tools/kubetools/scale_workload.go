@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -80,17 +79,12 @@ func ScaleWorkload(c *kube.Clients) tools.Tool {
 }
 
 func prepareScale(ctx context.Context, c *kube.Clients, a ScaleWorkloadArgs) (tools.Action, error) {
-	kind, _ := parseWorkloadKind(a.Kind, scaleKinds) // checked by Validate
-	ns := NamespaceFor(c, a.Namespace)
-	ref, err := resolveWorkload(ctx, c, ns, kind, a.Name, scaleKinds)
+	w, err := findWorkload(ctx, c, a.Kind, a.Name, a.Namespace, scaleKinds)
 	if err != nil {
 		return nil, err
 	}
-	scale, err := getScale(ctx, c, ref)
-	if err != nil {
-		return nil, err
-	}
-	before := scale.Spec.Replicas
+	ref, ns := w.ref, w.ref.Namespace
+	before := w.replicas()
 	after, note, err := desiredReplicas(ref, before, a)
 	if err != nil {
 		return nil, err
@@ -110,14 +104,12 @@ func prepareScale(ctx context.Context, c *kube.Clients, a ScaleWorkloadArgs) (to
 		plan.Diff = strings.TrimPrefix(plan.Diff+"\n"+hpa, "\n")
 	}
 	apply := func(ctx context.Context) (any, error) {
-		// scale still carries the resourceVersion that was previewed, so
-		// the API refuses the update if anything changed since.
-		scale.Spec.Replicas = after
-		if _, err := updateScale(ctx, c, ref, scale); err != nil {
-			if apierrors.IsConflict(err) {
-				return nil, fmt.Errorf("%w: %s changed since you approved; re-run to see the new state", tools.ErrConflict, ref.describe())
-			}
-			return nil, fmt.Errorf("scale %s to %d: %w", ref.describe(), after, err)
+		what := fmt.Sprintf("scale %s to %d", ref.describe(), after)
+		err := writeAsPreviewed(ctx, w.previewed(c), what, func(ctx context.Context, w liveWorkload) error {
+			return updateScale(ctx, c, w, after)
+		})
+		if err != nil {
+			return nil, err
 		}
 		res := &ScaleResult{Workload: ref.String(), Namespace: ns, Before: before, After: after}
 		if !ptr.Deref(a.Wait, true) {
@@ -164,30 +156,25 @@ func desiredReplicas(ref workloadRef, before int32, a ScaleWorkloadArgs) (after 
 	return int32(n), fmt.Sprintf(" (%+d%%)", pct), nil
 }
 
-func getScale(ctx context.Context, c *kube.Clients, ref workloadRef) (*autoscalingv1.Scale, error) {
-	var (
-		s   *autoscalingv1.Scale
-		err error
-	)
-	switch ref.Kind {
+// updateScale sets the replicas of w through its scale subresource (what
+// kubectl scale writes), bound to the resourceVersion w was read with.
+func updateScale(ctx context.Context, c *kube.Clients, w liveWorkload, replicas int32) error {
+	m := w.meta()
+	s := &autoscalingv1.Scale{
+		ObjectMeta: metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion},
+		Spec:       autoscalingv1.ScaleSpec{Replicas: replicas},
+	}
+	apps, opts := c.Typed.AppsV1(), metav1.UpdateOptions{}
+	var err error
+	switch w.ref.Kind {
 	case kindDeployment:
-		s, err = c.Typed.AppsV1().Deployments(ref.Namespace).GetScale(ctx, ref.Name, metav1.GetOptions{})
+		_, err = apps.Deployments(m.Namespace).UpdateScale(ctx, m.Name, s, opts)
 	case kindStatefulSet:
-		s, err = c.Typed.AppsV1().StatefulSets(ref.Namespace).GetScale(ctx, ref.Name, metav1.GetOptions{})
+		_, err = apps.StatefulSets(m.Namespace).UpdateScale(ctx, m.Name, s, opts)
 	default:
-		return nil, fmt.Errorf("%w: %s cannot be scaled; only deployments and statefulsets have replicas", tools.ErrInvalidArgs, ref.Kind)
+		err = fmt.Errorf("%w: %s cannot be scaled; only deployments and statefulsets have replicas", tools.ErrInvalidArgs, w.ref.Kind)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read the scale of %s: %w", ref.describe(), err)
-	}
-	return s, nil
-}
-
-func updateScale(ctx context.Context, c *kube.Clients, ref workloadRef, s *autoscalingv1.Scale) (*autoscalingv1.Scale, error) {
-	if ref.Kind == kindStatefulSet {
-		return c.Typed.AppsV1().StatefulSets(ref.Namespace).UpdateScale(ctx, ref.Name, s, metav1.UpdateOptions{})
-	}
-	return c.Typed.AppsV1().Deployments(ref.Namespace).UpdateScale(ctx, ref.Name, s, metav1.UpdateOptions{})
+	return err
 }
 
 // autoscalerFor warns when a HorizontalPodAutoscaler manages the workload:

@@ -2,10 +2,12 @@ package kubetools
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/opsagent/opsagent/internal/tools"
 )
@@ -49,29 +51,42 @@ func TestScaleWorkload(t *testing.T) {
 	}
 }
 
-func TestScaleWorkloadConflict(t *testing.T) {
+// Between the preview and the run, a change of what the scale was computed
+// from (the spec, labels, annotations) is a conflict; a status update, which
+// a live cluster makes all the time, is not.
+func TestScaleWorkloadChangedSincePreview(t *testing.T) {
 	t.Parallel()
 	e := newClusterEnv(t)
-	e.createDeployment(t, deploySpec{name: "web", replicas: 1})
-	tool, _ := e.gate.Registry.Lookup(NameScaleWorkload)
+	tests := []struct {
+		name         string
+		meanwhile    func(t *testing.T, deploy string)
+		wantErr      error
+		wantReplicas int32
+	}{
+		{name: "status only", meanwhile: e.touchStatus, wantReplicas: 2},
+		{name: "labels", meanwhile: func(t *testing.T, deploy string) {
+			e.updateDeployment(t, deploy, func(d *appsv1.Deployment) { d.Labels["changed-by"] = "someone-else" })
+		}, wantErr: tools.ErrConflict, wantReplicas: 1},
+		{name: "scaled by someone else", meanwhile: func(t *testing.T, deploy string) {
+			e.updateDeployment(t, deploy, func(d *appsv1.Deployment) { d.Spec.Replicas = ptr.To[int32](3) })
+		}, wantErr: tools.ErrConflict, wantReplicas: 3},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			deploy := fmt.Sprintf("web-%d", i)
+			e.createDeployment(t, deploySpec{name: deploy, replicas: 1})
+			action := e.prepare(t, NameScaleWorkload, map[string]any{"name": deploy, "replicas": 2, "wait": false})
+			tt.meanwhile(t, deploy)
 
-	action, err := tool.Prepare(t.Context(), []byte(`{"name":"web","replicas":2}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Someone changes the deployment after the preview was shown.
-	d := e.getDeployment(t, "web")
-	d.Labels["changed-by"] = "someone-else"
-	if _, err := e.Client.AppsV1().Deployments(e.Namespace).Update(t.Context(), d, metav1.UpdateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-
-	_, err = action.Run(t.Context())
-	if !errors.Is(err, tools.ErrConflict) || !strings.Contains(err.Error(), "re-run") {
-		t.Fatalf("Run error = %v, want ErrConflict telling to re-run", err)
-	}
-	if got := e.getDeployment(t, "web"); *got.Spec.Replicas != 1 {
-		t.Errorf("replicas = %d after a refused scale, want 1", *got.Spec.Replicas)
+			_, err := action.Run(t.Context())
+			if !errors.Is(err, tt.wantErr) || (err != nil && !strings.Contains(err.Error(), "re-run")) {
+				t.Fatalf("Run error = %v, want %v", err, tt.wantErr)
+			}
+			if got := *e.getDeployment(t, deploy).Spec.Replicas; got != tt.wantReplicas {
+				t.Errorf("replicas = %d after the run, want %d", got, tt.wantReplicas)
+			}
+		})
 	}
 }
 

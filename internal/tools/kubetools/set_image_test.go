@@ -105,6 +105,22 @@ func TestSetImageConflict(t *testing.T) {
 	}
 }
 
+// A status update between the preview and the run (a controller's, an
+// autoscaler's) is no conflict: the approved image is set.
+func TestSetImageAfterStatusOnlyChange(t *testing.T) {
+	t.Parallel()
+	e := newClusterEnv(t)
+	e.createDeployment(t, deploySpec{name: "web", replicas: 1})
+	action := e.prepare(t, NameSetImage, map[string]any{"name": "web", "image": "registry.example/web:2.0", "wait": false})
+	e.touchStatus(t, "web")
+	if _, err := action.Run(t.Context()); err != nil {
+		t.Fatalf("Run error = %v, want none", err)
+	}
+	if img := e.getDeployment(t, "web").Spec.Template.Spec.Containers[0].Image; img != "registry.example/web:2.0" {
+		t.Errorf("image = %s, want registry.example/web:2.0", img)
+	}
+}
+
 // An image that never pulls: the sandbox's ImagePullBackOff simulation
 // makes the new pods fail, and the tool reports ErrNotConverged with their
 // reason instead of success.

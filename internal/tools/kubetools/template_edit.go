@@ -3,13 +3,10 @@ package kubetools
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
 	"github.com/opsagent/opsagent/internal/kube"
@@ -18,9 +15,8 @@ import (
 
 // This file holds what set_image, set_resources and set_env share: find the
 // workload and the container, change a copy of its pod template, preview the
-// change, write it bound to the resourceVersion that was previewed, and wait
-// for the rollout, which fails with tools.ErrNotConverged when it never
-// completes.
+// change, write it as previewed (writeAsPreviewed), and wait for the
+// rollout, which fails with tools.ErrNotConverged when it never completes.
 
 // containerRequest names the container a template tool changes and how to
 // wait for the result. Each tool's args fill it in.
@@ -70,8 +66,9 @@ func prepareContainerEdit(ctx context.Context, c *kube.Clients, r containerReque
 	if live.deploy != nil && live.deploy.Spec.Paused {
 		return nil, fmt.Errorf("%s is paused, so a change to its pods would not roll out; resume it first (kubectl rollout resume %s -n %s)", ref.describe(), ref, ns)
 	}
-	w := live.deepCopy()
-	tmpl := w.template()
+	// The edit changes a copy; Run writes the edited template.
+	edited := live.DeepCopy()
+	tmpl := edited.template()
 	spec := &tmpl.Spec
 	ctr, err := templateContainer(ref, tmpl, r.Container)
 	if err != nil {
@@ -93,13 +90,12 @@ func prepareContainerEdit(ctx context.Context, c *kube.Clients, r containerReque
 		Targets: targets,
 	}
 	apply := func(ctx context.Context) (any, error) {
-		// w still carries the resourceVersion that was previewed, so the
-		// API refuses the update if anything changed since.
-		if err := updateWorkload(ctx, c, w); err != nil {
-			if apierrors.IsConflict(err) {
-				return nil, fmt.Errorf("%w: %s changed since you approved; re-run to see the new state", tools.ErrConflict, ref.describe())
-			}
-			return nil, fmt.Errorf("update %s: %w", ref.describe(), err)
+		err := writeAsPreviewed(ctx, live.previewed(c), "update "+ref.describe(), func(ctx context.Context, w liveWorkload) error {
+			*w.template() = *tmpl
+			return putWorkload(ctx, c, w)
+		})
+		if err != nil {
+			return nil, err
 		}
 		res := &TemplateChangeResult{Workload: ref.String(), Namespace: ns, Container: container, Change: change.Summary, RevisionBefore: before}
 		res.Message = fmt.Sprintf("%s updated; not waiting for the rollout (rollout_status follows it)", ref.describe())
@@ -141,63 +137,6 @@ func notConverged(ref workloadRef, o *RolloutOutcome, message string) error {
 // target is the workload as a gate target.
 func (w workloadRef) target() tools.Target {
 	return tools.Target{Kind: w.Kind.title(), Namespace: w.Namespace, Name: w.Name}
-}
-
-// deepCopy copies the live object so an edit never touches what was read.
-func (w liveWorkload) deepCopy() liveWorkload {
-	return liveWorkload{ref: w.ref, deploy: w.deploy.DeepCopy(), sts: w.sts.DeepCopy(), ds: w.ds.DeepCopy()}
-}
-
-// template is the workload's pod template.
-func (w liveWorkload) template() *corev1.PodTemplateSpec {
-	switch {
-	case w.deploy != nil:
-		return &w.deploy.Spec.Template
-	case w.sts != nil:
-		return &w.sts.Spec.Template
-	}
-	return &w.ds.Spec.Template
-}
-
-// updateWorkload writes w back. The object carries the resourceVersion it
-// was read with, so a concurrent change makes the update fail with a
-// conflict instead of being overwritten.
-func updateWorkload(ctx context.Context, c *kube.Clients, w liveWorkload) error {
-	err := putWorkload(ctx, c, w)
-	if !apierrors.IsConflict(err) {
-		return err
-	}
-	// The resourceVersion moves with every status update (a rollout in
-	// progress, an HPA), which is not a change of what was previewed. If
-	// the spec (generation), labels and annotations are still those the
-	// preview was computed from, write the same change on the new version
-	// once; anything else is a real conflict for the gate to re-plan.
-	fresh, gerr := getWorkload(ctx, c, w.ref)
-	if gerr != nil {
-		return err
-	}
-	was, now := w.meta(), fresh.meta()
-	if now.UID != was.UID || now.Generation != was.Generation ||
-		!maps.Equal(now.Labels, was.Labels) || !maps.Equal(now.Annotations, was.Annotations) {
-		return err
-	}
-	was.ResourceVersion = now.ResourceVersion
-	return putWorkload(ctx, c, w)
-}
-
-// putWorkload writes w, bound to the resourceVersion it carries.
-func putWorkload(ctx context.Context, c *kube.Clients, w liveWorkload) error {
-	apps, opts := c.Typed.AppsV1(), metav1.UpdateOptions{}
-	var err error
-	switch {
-	case w.deploy != nil:
-		_, err = apps.Deployments(w.ref.Namespace).Update(ctx, w.deploy, opts)
-	case w.sts != nil:
-		_, err = apps.StatefulSets(w.ref.Namespace).Update(ctx, w.sts, opts)
-	default:
-		_, err = apps.DaemonSets(w.ref.Namespace).Update(ctx, w.ds, opts)
-	}
-	return err
 }
 
 // templateContainer finds the container of a pod template that name refers

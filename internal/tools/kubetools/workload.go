@@ -64,6 +64,33 @@ func (w liveWorkload) meta() *metav1.ObjectMeta {
 	return &w.ds.ObjectMeta
 }
 
+// DeepCopy copies the live object so an edit never touches what was read.
+func (w liveWorkload) DeepCopy() liveWorkload {
+	return liveWorkload{ref: w.ref, deploy: w.deploy.DeepCopy(), sts: w.sts.DeepCopy(), ds: w.ds.DeepCopy()}
+}
+
+// template is the workload's pod template.
+func (w liveWorkload) template() *corev1.PodTemplateSpec {
+	switch {
+	case w.deploy != nil:
+		return &w.deploy.Spec.Template
+	case w.sts != nil:
+		return &w.sts.Spec.Template
+	}
+	return &w.ds.Spec.Template
+}
+
+// replicas is the replica count the spec asks for; a DaemonSet has none.
+func (w liveWorkload) replicas() int32 {
+	switch {
+	case w.deploy != nil:
+		return replicasOr1(w.deploy.Spec.Replicas)
+	case w.sts != nil:
+		return replicasOr1(w.sts.Spec.Replicas)
+	}
+	return 0
+}
+
 func (w liveWorkload) labelSelector() *metav1.LabelSelector {
 	switch {
 	case w.deploy != nil:

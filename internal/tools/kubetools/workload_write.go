@@ -1,0 +1,48 @@
+package kubetools
+
+import (
+	"context"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/opsagent/opsagent/internal/kube"
+)
+
+// This file holds what writeAsPreviewed needs of a workload: how to read it
+// again, what of it a change depends on, and how to write it.
+
+// previewed is w as the workload tools preview a change on it: the whole
+// spec (replicas, pod template, strategy, ...) counts.
+func (w liveWorkload) previewed(c *kube.Clients) previewedObject[liveWorkload] {
+	return previewedObject[liveWorkload]{obj: w, desc: w.ref.describe(), spec: liveWorkload.spec,
+		get: func(ctx context.Context) (liveWorkload, error) { return getWorkload(ctx, c, w.ref) }}
+}
+
+// GetObjectMeta is the workload's metadata (metav1.ObjectMetaAccessor).
+func (w liveWorkload) GetObjectMeta() metav1.Object { return w.meta() }
+
+// spec is the workload's spec, for comparing.
+func (w liveWorkload) spec() any {
+	switch {
+	case w.deploy != nil:
+		return w.deploy.Spec
+	case w.sts != nil:
+		return w.sts.Spec
+	}
+	return w.ds.Spec
+}
+
+// putWorkload writes w, bound to the resourceVersion it carries.
+func putWorkload(ctx context.Context, c *kube.Clients, w liveWorkload) error {
+	apps, opts := c.Typed.AppsV1(), metav1.UpdateOptions{}
+	var err error
+	switch {
+	case w.deploy != nil:
+		_, err = apps.Deployments(w.ref.Namespace).Update(ctx, w.deploy, opts)
+	case w.sts != nil:
+		_, err = apps.StatefulSets(w.ref.Namespace).Update(ctx, w.sts, opts)
+	default:
+		_, err = apps.DaemonSets(w.ref.Namespace).Update(ctx, w.ds, opts)
+	}
+	return err
+}
