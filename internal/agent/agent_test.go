@@ -39,6 +39,9 @@ type fixtureOpts struct {
 	redactor *redact.Redactor
 	noModel  bool
 	extra    []tools.Tool
+	// prompt is the system prompt's data; zero means context "test",
+	// namespace todo.
+	prompt agent.PromptData
 }
 
 func newFixture(t *testing.T, o fixtureOpts, model *agenttest.FakeModel) *fixture {
@@ -47,11 +50,14 @@ func newFixture(t *testing.T, o fixtureOpts, model *agenttest.FakeModel) *fixtur
 	if o.policy == nil {
 		o.policy = &tools.Policy{} // no terminal, no --yes
 	}
+	if o.prompt == (agent.PromptData{}) {
+		o.prompt = agent.PromptData{Context: "test", Namespace: "todo"}
+	}
 	reg := tools.NewRegistry(append(c.Tools(), o.extra...)...)
 	gate := &tools.Gate{Registry: reg, Approver: o.policy, DryRun: o.dryRun, Scope: tools.Scope{Namespace: "todo"}}
 	cfg := agent.Config{
 		Gate: gate, Planner: planner.New(reg),
-		Prompt:        agent.PromptData{Context: "test", Namespace: "todo"},
+		Prompt:        o.prompt,
 		MaxSteps:      o.maxSteps,
 		MaxToolOutput: o.maxOut,
 		Retry:         agent.Retry{Attempts: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond},
@@ -395,10 +401,11 @@ func TestRedactionOfToolResults(t *testing.T) {
 	}
 }
 
-// TestOnlyToolResultsAreRedacted: the system prompt, the user's request and
-// the model's own arguments reach the model as they are, even when a Secret
-// value appears in them; and short Secret values ("todo", "admin", "5432")
-// and a ServiceAccount token Secret's namespace blank nothing.
+// TestOnlyToolResultsAreRedacted: the system prompt (here a kube context
+// named like a Secret value), the user's request and the model's own
+// arguments reach the model as they are, even when a Secret value appears
+// in them; and short Secret values ("todo", "admin", "5432") and a
+// ServiceAccount token Secret's namespace blank nothing.
 func TestOnlyToolResultsAreRedacted(t *testing.T) {
 	t.Parallel()
 	const value = "todo-chatbot-backend-pw"
@@ -408,7 +415,8 @@ func TestOnlyToolResultsAreRedacted(t *testing.T) {
 	request := "is the password " + value + " used by backend in namespace todo?"
 	args := `{"name":"backend","namespace":"todo","tail":20,"container":"` + value + `"}`
 	m := agenttest.NewFakeModel(t, agenttest.Calls(agenttest.Call("c1", "pod_logs", args)), agenttest.Answer("ok"))
-	f := newFixture(t, fixtureOpts{redactor: red}, m)
+	prompt := agent.PromptData{Context: "kind-" + value, Namespace: "todo"}
+	f := newFixture(t, fixtureOpts{redactor: red, prompt: prompt}, m)
 	f.cluster.SetLogs(backend, "todo list for admin on port 5432; password "+value)
 	f.run(t, request)
 
@@ -417,9 +425,12 @@ func TestOnlyToolResultsAreRedacted(t *testing.T) {
 		t.Fatalf("%d requests, want 2", len(reqs))
 	}
 	msgs := reqs[1].Chat.Messages
-	want, err := agent.SystemPrompt(agent.PromptData{Context: "test", Namespace: "todo"})
+	want, err := agent.SystemPrompt(prompt)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(want, "kind-"+value) {
+		t.Fatalf("the system prompt does not show the kube context %q; the test needs a prompt that holds the Secret value", prompt.Context)
 	}
 	if msgs[0].Content != want {
 		t.Errorf("system prompt rewritten:\n%s", msgs[0].Content)

@@ -139,17 +139,12 @@ Exit codes: 0 done; 1 an action failed; 2 bad input (unknown workload,
 invalid value, request not understood); 3 a change needed approval that was
 not given; 5 a change was made but did not converge (rollout or drain timed
 out).`
+	run := runOptions(o)
 	root.RunE = func(cmd *cobra.Command, args []string) error {
 		if len(args) == 0 && o.File == "" {
 			return cmd.Help()
 		}
-		if err := o.Complete(args); err != nil {
-			return err
-		}
-		if err := o.Validate(); err != nil {
-			return BadInput(err)
-		}
-		return o.Run(cmd.Context())
+		return run(cmd, args)
 	}
 	f := root.Flags()
 	f.StringVar(&o.Model, "model", "", "model name (default $"+config.KeyModel+", else "+config.DefaultModel+")")
@@ -168,11 +163,9 @@ out).`
 	f.StringVar(&o.AuditLog, "audit-log", "", "audit log file (default $"+config.KeyAuditLog+", else $XDG_STATE_HOME/opsagent/audit.log)")
 }
 
-// Complete reads the requests and resolves configuration and clients.
+// Complete reads the requests and resolves the configuration; clients are
+// built by Run.
 func (o *AgentOptions) Complete(args []string) error {
-	if o.File != "" && len(args) > 0 {
-		return BadInput(errors.New("give a request or -f FILE, not both"))
-	}
 	if o.File != "" {
 		reqs, err := o.readRequests()
 		if err != nil {
@@ -237,6 +230,9 @@ func (o *AgentOptions) readRequests() ([]string, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
+		if err := checkRequest(line); err != nil {
+			return nil, fmt.Errorf("%s: %w", o.File, err)
+		}
 		reqs = append(reqs, line)
 		if len(reqs) > maxRequestsPerFile {
 			return nil, fmt.Errorf("%s has more than %d requests; split it", o.File, maxRequestsPerFile)
@@ -251,8 +247,12 @@ func (o *AgentOptions) readRequests() ([]string, error) {
 	return reqs, nil
 }
 
-// Validate checks the flags.
-func (o *AgentOptions) Validate() error {
+// Validate checks the flags and the request on the command line; Complete
+// checks the requests of a file as it reads them.
+func (o *AgentOptions) Validate(args []string) error {
+	if o.File != "" && len(args) > 0 {
+		return errors.New("give a request or -f FILE, not both")
+	}
 	switch o.Output {
 	case outputText, outputJSON:
 	default:
@@ -267,13 +267,19 @@ func (o *AgentOptions) Validate() error {
 	if o.ContinueOnError && o.File == "" {
 		return errors.New("--continue-on-error needs -f FILE")
 	}
-	for _, r := range o.requests {
-		if strings.TrimSpace(r) == "" {
-			return errors.New("the request is empty; say what to do, e.g. \"scale backend to 3\"")
-		}
-		if len(r) > maxRequestBytes {
-			return fmt.Errorf("the request is %d bytes, more than %d; say it in fewer words (put long material in the cluster, not the request)", len(r), maxRequestBytes)
-		}
+	if o.File == "" {
+		return checkRequest(strings.Join(args, " "))
+	}
+	return nil
+}
+
+// checkRequest checks one request.
+func checkRequest(r string) error {
+	if strings.TrimSpace(r) == "" {
+		return errors.New("the request is empty; say what to do, e.g. \"scale backend to 3\"")
+	}
+	if len(r) > maxRequestBytes {
+		return fmt.Errorf("the request is %d bytes, more than %d; say it in fewer words (put long material in the cluster, not the request)", len(r), maxRequestBytes)
 	}
 	return nil
 }

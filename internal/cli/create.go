@@ -32,26 +32,6 @@ func NewCmdCreate(g *GlobalOptions, streams genericiooptions.IOStreams) *cobra.C
 	return cmd
 }
 
-// createCommand is the kubectl shape both create commands have.
-type createCommand interface {
-	Complete(args []string) error
-	Validate() error
-	Run(ctx context.Context) error
-}
-
-// runCreate runs Complete, Validate and Run; the first two fail as bad input.
-func runCreate(o createCommand) func(*cobra.Command, []string) error {
-	return func(cmd *cobra.Command, args []string) error {
-		if err := o.Complete(args); err != nil {
-			return BadInput(err)
-		}
-		if err := o.Validate(); err != nil {
-			return BadInput(err)
-		}
-		return o.Run(cmd.Context())
-	}
-}
-
 // CreateSecretOptions are the flags of `opsagent create secret`.
 type CreateSecretOptions struct {
 	*releaseOptions
@@ -84,7 +64,7 @@ Exit codes: 0 done; 1 failed; 2 bad input; 3 approval needed and not given.`,
   printf %s "$TOKEN" | opsagent create secret api-token --from-literal-stdin token --yes
   opsagent create secret session --generate key=64 --dry-run`,
 		Args: exactArgs(1),
-		RunE: runCreate(o),
+		RunE: runOptions(o),
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&o.FromFile, "from-file", nil, "KEY=PATH (or PATH, keyed by its file name): a value from a regular file of at most 1 MiB (repeatable)")
@@ -96,28 +76,32 @@ Exit codes: 0 done; 1 failed; 2 bad input; 3 approval needed and not given.`,
 	return cmd
 }
 
-// Complete reads the values and builds the arguments, which only name keys.
-func (o *CreateSecretOptions) Complete(args []string) error {
-	o.args = configtools.SourcedSecretArgs{Name: args[0], Type: o.Type}
-	o.values = map[string][]byte{}
+// Validate checks the flags and the tool's arguments; the values are read
+// by Complete.
+func (o *CreateSecretOptions) Validate(args []string) error {
+	a, err := o.toolArgs(args[0])
+	if err != nil {
+		return err
+	}
+	if len(a.Keys) == 0 {
+		return errors.New("give at least one key: --from-file, --from-literal-stdin or --generate")
+	}
+	return errors.Join(o.validate(), a.Validate())
+}
+
+// toolArgs are the tool's arguments from the flags: they name keys and
+// where their values come from, never a value.
+func (o *CreateSecretOptions) toolArgs(name string) (configtools.SourcedSecretArgs, error) {
+	a := configtools.SourcedSecretArgs{Name: name, Type: o.Type}
 	for _, spec := range o.FromFile {
-		key, data, err := readFileValue(spec)
+		key, _, err := parseFileSpec(spec)
 		if err != nil {
-			return err
+			return a, err
 		}
-		o.values[key] = data
-		o.args.Keys = append(o.args.Keys, configtools.SourcedSecretKey{Key: key, From: configtools.FromFile})
+		a.Keys = append(a.Keys, configtools.SourcedSecretKey{Key: key, From: configtools.FromFile})
 	}
 	if o.StdinKey != "" {
-		data, err := readLimited(o.In, "stdin")
-		if err != nil {
-			return err
-		}
-		data = []byte(strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r"))
-		o.values[o.StdinKey] = data
-		o.args.Keys = append(o.args.Keys, configtools.SourcedSecretKey{Key: o.StdinKey, From: configtools.FromStdin})
-		// stdin held the value: nobody can answer a prompt on it.
-		o.stdinUsed = true
+		a.Keys = append(a.Keys, configtools.SourcedSecretKey{Key: o.StdinKey, From: configtools.FromStdin})
 	}
 	for _, spec := range o.Generate {
 		key, length, _ := strings.Cut(spec, "=")
@@ -125,21 +109,40 @@ func (o *CreateSecretOptions) Complete(args []string) error {
 		if length != "" {
 			n, err := strconv.Atoi(length)
 			if err != nil {
-				return fmt.Errorf("--generate %s: LENGTH must be a number", spec)
+				return a, fmt.Errorf("--generate %s: LENGTH must be a number", spec)
 			}
 			k.GenerateLength = n
 		}
-		o.args.Keys = append(o.args.Keys, k)
+		a.Keys = append(a.Keys, k)
 	}
-	return nil
+	return a, nil
 }
 
-// Validate checks the flags and the arguments.
-func (o *CreateSecretOptions) Validate() error {
-	if len(o.args.Keys) == 0 {
-		return errors.New("give at least one key: --from-file, --from-literal-stdin or --generate")
+// Complete builds the arguments and reads the values.
+func (o *CreateSecretOptions) Complete(args []string) error {
+	a, err := o.toolArgs(args[0])
+	if err != nil {
+		return BadInput(err)
 	}
-	return errors.Join(o.validate(), o.args.Validate())
+	o.args = a
+	o.values = map[string][]byte{}
+	for _, spec := range o.FromFile {
+		key, data, err := readFileValue(spec)
+		if err != nil {
+			return BadInput(err)
+		}
+		o.values[key] = data
+	}
+	if o.StdinKey != "" {
+		data, err := readLimited(o.In, "stdin")
+		if err != nil {
+			return BadInput(err)
+		}
+		o.values[o.StdinKey] = []byte(strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r"))
+		// stdin held the value: nobody can answer a prompt on it.
+		o.stdinUsed = true
+	}
+	return nil
 }
 
 // Run creates or updates the Secret through the gate.
@@ -177,7 +180,7 @@ Exit codes: 0 done; 1 failed; 2 bad input; 3 approval needed and not given.`,
 		Example: `  opsagent create configmap app-config -n todo --from-literal LOG_LEVEL=debug --yes
   opsagent create configmap nginx --from-file nginx.conf=./nginx.conf --dry-run`,
 		Args: exactArgs(1),
-		RunE: runCreate(o),
+		RunE: runOptions(o),
 	}
 	f := cmd.Flags()
 	f.StringArrayVar(&o.FromLiteral, "from-literal", nil, "KEY=VALUE (repeatable)")
@@ -187,34 +190,56 @@ Exit codes: 0 done; 1 failed; 2 bad input; 3 approval needed and not given.`,
 	return cmd
 }
 
-// Complete reads the files and builds the arguments.
-func (o *CreateConfigMapOptions) Complete(args []string) error {
-	o.args = configtools.SourcedConfigMapArgs{Name: args[0]}
-	o.values = map[string][]byte{}
+// Validate checks the flags and the tool's arguments; the files are read
+// by Complete.
+func (o *CreateConfigMapOptions) Validate(args []string) error {
+	a, err := o.toolArgs(args[0])
+	if err != nil {
+		return err
+	}
+	if len(a.Data) == 0 {
+		return errors.New("give at least one key: --from-literal or --from-file")
+	}
+	return errors.Join(o.validate(), a.Validate())
+}
+
+// toolArgs are the tool's arguments from the flags: the literal values, and
+// the keys whose values come from files.
+func (o *CreateConfigMapOptions) toolArgs(name string) (configtools.SourcedConfigMapArgs, error) {
+	a := configtools.SourcedConfigMapArgs{Name: name}
 	for _, spec := range o.FromLiteral {
 		key, value, ok := strings.Cut(spec, "=")
 		if !ok {
-			return fmt.Errorf("--from-literal %q: want KEY=VALUE", spec)
+			return a, fmt.Errorf("--from-literal %q: want KEY=VALUE", spec)
 		}
-		o.args.Data = append(o.args.Data, configtools.SourcedEntry{Key: key, Value: value})
+		a.Data = append(a.Data, configtools.SourcedEntry{Key: key, Value: value})
 	}
+	for _, spec := range o.FromFile {
+		key, _, err := parseFileSpec(spec)
+		if err != nil {
+			return a, err
+		}
+		a.Data = append(a.Data, configtools.SourcedEntry{Key: key, From: configtools.FromFile})
+	}
+	return a, nil
+}
+
+// Complete builds the arguments and reads the files.
+func (o *CreateConfigMapOptions) Complete(args []string) error {
+	a, err := o.toolArgs(args[0])
+	if err != nil {
+		return BadInput(err)
+	}
+	o.args = a
+	o.values = map[string][]byte{}
 	for _, spec := range o.FromFile {
 		key, data, err := readFileValue(spec)
 		if err != nil {
-			return err
+			return BadInput(err)
 		}
 		o.values[key] = data
-		o.args.Data = append(o.args.Data, configtools.SourcedEntry{Key: key, From: configtools.FromFile})
 	}
 	return nil
-}
-
-// Validate checks the flags and the arguments.
-func (o *CreateConfigMapOptions) Validate() error {
-	if len(o.args.Data) == 0 {
-		return errors.New("give at least one key: --from-literal or --from-file")
-	}
-	return errors.Join(o.validate(), o.args.Validate())
 }
 
 // Run creates or updates the ConfigMap through the gate.
@@ -225,15 +250,25 @@ func (o *CreateConfigMapOptions) Run(ctx context.Context) error {
 	return o.call(ctx, configtools.NameCreateConfigMap, o.args)
 }
 
-// readFileValue reads --from-file KEY=PATH (or PATH, keyed by the file's
-// name): a regular file of at most configtools.MaxDataBytes.
-func readFileValue(spec string) (key string, data []byte, err error) {
+// parseFileSpec splits --from-file KEY=PATH, or PATH keyed by the file's
+// name.
+func parseFileSpec(spec string) (key, path string, err error) {
 	key, path, ok := strings.Cut(spec, "=")
 	if !ok {
 		key, path = filepath.Base(spec), spec
 	}
 	if key == "" || path == "" {
-		return "", nil, fmt.Errorf("--from-file %q: want KEY=PATH or PATH", spec)
+		return "", "", fmt.Errorf("--from-file %q: want KEY=PATH or PATH", spec)
+	}
+	return key, path, nil
+}
+
+// readFileValue reads --from-file KEY=PATH (or PATH): a regular file of at
+// most configtools.MaxDataBytes.
+func readFileValue(spec string) (key string, data []byte, err error) {
+	key, path, err := parseFileSpec(spec)
+	if err != nil {
+		return "", nil, err
 	}
 	f, err := os.Open(path)
 	if err != nil {

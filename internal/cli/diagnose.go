@@ -79,15 +79,7 @@ unreachable, or some checks could not run and nothing was found); 2 bad input.`,
   opsagent diagnose -n todo -l app.kubernetes.io/instance=todo -o json
   opsagent diagnose -n todo --explain`,
 		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return BadInput(err)
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runOptions(o),
 	}
 	f := cmd.Flags()
 	o.addFlags(f, "check", "text or json")
@@ -96,7 +88,7 @@ unreachable, or some checks could not run and nothing was found); 2 bad input.`,
 }
 
 // Validate checks the flags (pure checks).
-func (o *DiagnoseOptions) Validate() error { return o.validate() }
+func (o *DiagnoseOptions) Validate(_ []string) error { return o.validate() }
 
 // diagnoseScope is what diagnose and watch look at and how they print it:
 // the flags -A, -l, --kind and -o they share.
@@ -138,7 +130,7 @@ func (s *diagnoseScope) options(g *GlobalOptions, c *kube.Clients) diagnose.Opti
 
 // Complete resolves the namespace, the clients and, for --explain, the model
 // configuration.
-func (o *DiagnoseOptions) Complete() error {
+func (o *DiagnoseOptions) Complete(_ []string) error {
 	clients, err := kube.NewClients(o.global.ConfigFlags)
 	if err != nil {
 		return &ExitError{Code: ExitFailed, Err: err}

@@ -81,15 +81,7 @@ Exit codes: 0 every task passed; 1 a task failed; 2 bad input.`,
   opsagent eval eval/tasks --task fix-oomkilled --repeat 3
   OPENAI_API_KEY=... OPSAGENT_MODEL=gpt-4o opsagent eval eval/tasks -o json > report.json`,
 		Args: exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return BadInput(err)
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runOptions(o),
 	}
 	f := cmd.Flags()
 	f.StringSliceVar(&o.Tasks, "task", nil, "run only this task (folder name; repeat or comma-separate for several)")
@@ -121,7 +113,7 @@ func (o *EvalOptions) Complete(args []string) error {
 }
 
 // Validate checks the flags.
-func (o *EvalOptions) Validate() error {
+func (o *EvalOptions) Validate(_ []string) error {
 	switch o.Output {
 	case outputText, outputJSON:
 	default:

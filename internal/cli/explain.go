@@ -65,22 +65,14 @@ not read the cluster.`,
   opsagent explain deployment/todo-chatbot-backend -n todo -o json
   opsagent explain -n todo          # every failing pod`,
 		Args: rangeArgs(0, 1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return BadInput(err)
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runOptions(o),
 	}
 	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: text or json")
 	return cmd
 }
 
 // Validate checks the flags.
-func (o *ExplainOptions) Validate() error { return validateOutput(o.Output) }
+func (o *ExplainOptions) Validate(_ []string) error { return validateOutput(o.Output) }
 
 // Complete resolves the target, the namespace and the clients.
 func (o *ExplainOptions) Complete(args []string) error {

@@ -77,15 +77,7 @@ Details: docs/mcp.md.`,
   opsagent mcp --tools diagnose,pod_logs     # only these tools
   opsagent mcp --http :8931 -n todo          # http://127.0.0.1:8931/mcp, callers' own tokens`,
 		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return BadInput(err)
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runOptions(o),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.HTTP, "http", "", "serve Streamable HTTP on this address (path /mcp; host defaults to 127.0.0.1) instead of stdio")
@@ -99,8 +91,21 @@ Details: docs/mcp.md.`,
 	return cmd
 }
 
-// Complete reads the configuration and builds the server options.
-func (o *MCPOptions) Complete() error {
+// Validate checks the flags before anything connects: an unknown tool name
+// or a bad address is reported at start, not at the first call.
+func (o *MCPOptions) Validate(_ []string) error {
+	if o.HTTP != "" {
+		if _, _, err := net.SplitHostPort(o.HTTP); err != nil {
+			return fmt.Errorf("--http %q: want HOST:PORT or :PORT (%v)", o.HTTP, err)
+		}
+	}
+	// The audit log is not known yet; it does not change which tools are served.
+	return o.serverOptions("").Validate()
+}
+
+// Complete reads the configuration, checks the chart folders and builds
+// the server options.
+func (o *MCPOptions) Complete(_ []string) error {
 	cfg, err := config.Load(o.getenv)
 	if err != nil {
 		return BadInput(err)
@@ -111,28 +116,22 @@ func (o *MCPOptions) Complete() error {
 	if err := checkChartDirs(o.ChartDirs); err != nil {
 		return BadInput(err)
 	}
+	o.server = o.serverOptions(cfg.AuditLog)
+	return nil
+}
+
+// serverOptions are the server's options from the flags.
+func (o *MCPOptions) serverOptions(auditLog string) mcpserver.Options {
 	chartDirs := o.ChartDirs
-	o.server = mcpserver.Options{
+	return mcpserver.Options{
 		NewTools: func(c *kube.Clients) []tools.Tool {
 			return toolset.New(c, toolset.Options{Helm: releasetools.Options{ChartRoots: chartDirs}})
 		},
 		ReadOnly: o.ReadOnly, Tools: o.Tools,
 		Yes: o.Yes, AllowDestructive: o.AllowDestructive, AllowPrivileged: o.AllowPrivileged,
-		AuditLog: cfg.AuditLog,
+		AuditLog: auditLog,
 		Logger:   slog.Default(),
 	}
-	return nil
-}
-
-// Validate checks the flags before anything connects: an unknown tool name
-// or a bad address is reported at start, not at the first call.
-func (o *MCPOptions) Validate() error {
-	if o.HTTP != "" {
-		if _, _, err := net.SplitHostPort(o.HTTP); err != nil {
-			return fmt.Errorf("--http %q: want HOST:PORT or :PORT (%v)", o.HTTP, err)
-		}
-	}
-	return o.server.Validate()
 }
 
 // Run serves until the client goes away (stdio) or the command is

@@ -63,15 +63,7 @@ read; 2 bad flags or values.`,
   opsagent preflight -f my-values.yaml --set backend.replicaCount=3
   opsagent preflight --context minikube -o json`,
 		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			if err := o.Validate(); err != nil {
-				return BadInput(err)
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runOptions(o),
 	}
 	cmd.Flags().StringArrayVarP(&o.ValueFiles, "values", "f", nil, "chart values file (may be repeated; a later file wins)")
 	cmd.Flags().StringArrayVar(&o.Set, "set", nil, "chart value on the command line, helm syntax: a.b=1,c=x (may be repeated)")
@@ -80,7 +72,7 @@ read; 2 bad flags or values.`,
 }
 
 // Validate checks the flags.
-func (o *PreflightOptions) Validate() error {
+func (o *PreflightOptions) Validate(_ []string) error {
 	if o.Output != "text" && o.Output != "json" {
 		return fmt.Errorf("--output must be text or json, not %q", o.Output)
 	}
@@ -89,7 +81,7 @@ func (o *PreflightOptions) Validate() error {
 
 // Complete loads the chart, merges the values like helm (-f files in order,
 // then --set) and builds the clients.
-func (o *PreflightOptions) Complete() error {
+func (o *PreflightOptions) Complete(_ []string) error {
 	ch, err := charts.TodoChatbot()
 	if err != nil {
 		return err

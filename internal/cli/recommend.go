@@ -76,12 +76,7 @@ chart a Helm upgrade of the release's values (previewed as its diff).
   opsagent recommend -A --window 14d -o json
   opsagent recommend -n todo --prometheus-url http://prometheus.monitoring:9090`,
 		Args: rangeArgs(0, 1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runOptions(o),
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "every namespace")
@@ -95,31 +90,40 @@ chart a Helm upgrade of the release's values (previewed as its diff).
 	return cmd
 }
 
-// Complete validates the flags, builds the clients and loads the history.
-func (o *RecommendOptions) Complete(args []string) error {
+// Validate checks the flags and the argument.
+func (o *RecommendOptions) Validate(args []string) error {
 	if err := o.validate(); err != nil {
-		return BadInput(err)
+		return err
 	}
-	window, err := usage.ParseWindow(o.Window)
-	if err != nil {
-		return BadInput(fmt.Errorf("--window: %w", err))
+	if _, err := usage.ParseWindow(o.Window); err != nil {
+		return fmt.Errorf("--window: %w", err)
 	}
 	if o.AllNamespaces && len(args) == 1 {
-		return BadInput(errors.New("name a workload with -n NAMESPACE, not with -A"))
+		return errors.New("name a workload with -n NAMESPACE, not with -A")
+	}
+	if o.PrometheusURL != "" {
+		if _, err := usage.NewPromClient(o.PrometheusURL, nil); err != nil {
+			return fmt.Errorf("--prometheus-url: %w", err)
+		}
+	}
+	return nil
+}
+
+// Complete builds the clients and loads the history.
+func (o *RecommendOptions) Complete(args []string) error {
+	window, _ := usage.ParseWindow(o.Window) // checked by Validate
+	var prom *usage.PromClient
+	var err error
+	if o.PrometheusURL != "" {
+		prom, _ = usage.NewPromClient(o.PrometheusURL, nil) // checked by Validate
+	} else if prom, err = usagetools.PrometheusFromEnv(os.Getenv); err != nil {
+		return BadInput(err)
 	}
 	clients, err := kube.NewClients(o.global.ConfigFlags)
 	if err != nil {
 		return &ExitError{Code: ExitFailed, Err: err}
 	}
 	o.clients = clients
-	var prom *usage.PromClient
-	if o.PrometheusURL != "" {
-		if prom, err = usage.NewPromClient(o.PrometheusURL, nil); err != nil {
-			return BadInput(fmt.Errorf("--prometheus-url: %w", err))
-		}
-	} else if prom, err = usagetools.PrometheusFromEnv(os.Getenv); err != nil {
-		return BadInput(err)
-	}
 	ns, _ := namespaceOf(o.global, clients)
 	hist, err := usage.LoadHistoryOf(clients.Context, o.History)
 	if err != nil {

@@ -256,15 +256,7 @@ Exit codes: 0 done; 1 failed; 2 bad input; 3 approval needed and not given.`,
   opsagent install --set backend.replicaCount=2 --dry-run
   opsagent install my-app ./charts/my-app -f values.yaml --yes`,
 		Args: rangeArgs(0, 2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return BadInput(err)
-			}
-			if err := o.Validate(); err != nil {
-				return BadInput(err)
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runOptions(o),
 	}
 	f := cmd.Flags()
 	f.StringArrayVarP(&o.ValuesFiles, "values", "f", nil, "values file (repeatable; later files win)")
@@ -279,8 +271,17 @@ Exit codes: 0 done; 1 failed; 2 bad input; 3 approval needed and not given.`,
 	return cmd
 }
 
-// Complete turns the arguments into helm_deploy's arguments.
-func (o *InstallOptions) Complete(args []string) error {
+// Validate checks the flags and helm_deploy's arguments; the chart is
+// checked by Complete, which loads it.
+func (o *InstallOptions) Validate(args []string) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	return o.deployArgs(args).Validate()
+}
+
+// deployArgs are helm_deploy's arguments without the chart.
+func (o *InstallOptions) deployArgs(args []string) releasetools.DeployArgs {
 	a := releasetools.DeployArgs{
 		ValuesSet: o.Set, ValuesFiles: o.ValuesFiles, ReuseValues: o.ReuseValues,
 		CreateNamespace: o.CreateNamespace, Atomic: &o.Atomic, Wait: &o.Wait, TimeoutSeconds: o.timeoutSeconds(),
@@ -288,13 +289,20 @@ func (o *InstallOptions) Complete(args []string) error {
 	if len(args) > 0 {
 		a.Release = args[0]
 	}
+	return a
+}
+
+// Complete loads the chart and allows the tool to read it and the values
+// files.
+func (o *InstallOptions) Complete(args []string) error {
+	a := o.deployArgs(args)
 	if len(args) > 1 {
 		dir, err := filepath.Abs(args[1])
 		if err != nil {
-			return fmt.Errorf("chart %s: %w", args[1], err)
+			return BadInput(fmt.Errorf("chart %s: %w", args[1], err))
 		}
 		if _, err := loader.Load(dir); err != nil {
-			return fmt.Errorf("load chart %s: %w", args[1], err)
+			return BadInput(fmt.Errorf("load chart %s: %w", args[1], err))
 		}
 		a.ChartPath = dir
 	}
@@ -307,21 +315,13 @@ func (o *InstallOptions) Complete(args []string) error {
 		}
 		abs, err := filepath.Abs(p)
 		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
+			return BadInput(fmt.Errorf("%s: %w", p, err))
 		}
 		o.helm.ChartRoots = append(o.helm.ChartRoots, abs)
 	}
 	o.createNamespace = o.CreateNamespace
 	o.args = a
 	return nil
-}
-
-// Validate checks the flags.
-func (o *InstallOptions) Validate() error {
-	if err := o.validate(); err != nil {
-		return err
-	}
-	return o.args.Validate()
 }
 
 // Run deploys through the gate.

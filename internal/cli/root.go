@@ -1,9 +1,11 @@
 // Package cli holds opsagent's cobra commands. Each command follows kubectl's
-// shape: an Options struct with its flags and IO streams, Complete (resolve
-// the environment), Validate (pure checks) and Run (the I/O).
+// shape: an Options struct with its flags and IO streams, Validate (pure
+// checks of the input), Complete (resolve the environment) and Run (the
+// I/O), called in that order by runOptions.
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -47,6 +49,35 @@ func (e *ExitError) Unwrap() error { return e.Err }
 
 // BadInput wraps err as an exit-code-2 error.
 func BadInput(err error) error { return &ExitError{Code: ExitBadInput, Err: err} }
+
+// commandOptions is the shape of a command's Options, in the order
+// runOptions calls it. Unlike kubectl, Validate comes first: bad input is
+// reported as such (exit 2) even when no cluster is configured or reachable.
+type commandOptions interface {
+	// Validate checks what the user typed: flags, arguments and their
+	// values. It reads no file and builds no client; an error is bad input.
+	Validate(args []string) error
+	// Complete resolves the environment: configuration, local files,
+	// clients. Its errors carry their own exit code (BadInput for an
+	// unreadable input file, ExitFailed for a kubeconfig that does not load).
+	Complete(args []string) error
+	// Run does the work.
+	Run(ctx context.Context) error
+}
+
+// runOptions is the RunE of every command with an Options type: Validate,
+// then Complete, then Run.
+func runOptions(o commandOptions) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := o.Validate(args); err != nil {
+			return BadInput(err)
+		}
+		if err := o.Complete(args); err != nil {
+			return err
+		}
+		return o.Run(cmd.Context())
+	}
+}
 
 // GlobalOptions are the flags every command shares.
 type GlobalOptions struct {

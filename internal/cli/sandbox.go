@@ -55,12 +55,7 @@ func newCmdSandboxUp(streams genericiooptions.IOStreams) *cobra.Command {
   opsagent sandbox up --name second --nodes 3
   export KUBECONFIG=$(opsagent sandbox kubeconfig --path)`,
 		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return BadInput(err)
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runOptions(o),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Config.Name, "name", sandbox.DefaultName, "sandbox name (several can run at once)")
@@ -77,7 +72,7 @@ func newCmdSandboxUp(streams genericiooptions.IOStreams) *cobra.Command {
 }
 
 // Validate checks the flags.
-func (o *SandboxUpOptions) Validate() error {
+func (o *SandboxUpOptions) Validate(_ []string) error {
 	if o.Config.Nodes < 1 || o.Config.Nodes > 1000 {
 		return fmt.Errorf("--nodes must be between 1 and 1000, got %d", o.Config.Nodes)
 	}
@@ -87,9 +82,14 @@ func (o *SandboxUpOptions) Validate() error {
 	return validateOutput(o.Output)
 }
 
+// Complete sends the progress of the start to stderr.
+func (o *SandboxUpOptions) Complete(_ []string) error {
+	o.Config.Progress = o.ErrOut
+	return nil
+}
+
 // Run starts the sandbox.
 func (o *SandboxUpOptions) Run(ctx context.Context) error {
-	o.Config.Progress = o.ErrOut
 	if err := o.Binaries.install(ctx, o.Config.BinDir, o.ErrOut); err != nil {
 		return err
 	}

@@ -83,15 +83,7 @@ token. docs/serve.md explains the identity model.`,
   opsagent serve --addr 0.0.0.0:8443 --tls-cert tls.crt --tls-key tls.key
   opsagent serve --in-cluster --addr :8080   # in a pod (charts/opsagent)`,
 		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return BadInput(err)
-			}
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runOptions(o),
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Addr, "addr", o.Addr, "address to listen on (host:port)")
@@ -107,7 +99,7 @@ token. docs/serve.md explains the identity model.`,
 }
 
 // Validate checks the flags (pure checks).
-func (o *ServeOptions) Validate() error {
+func (o *ServeOptions) Validate(_ []string) error {
 	if _, _, err := net.SplitHostPort(o.Addr); err != nil {
 		return fmt.Errorf("--addr %q: want host:port, e.g. 127.0.0.1:8080: %w", o.Addr, err)
 	}
@@ -122,7 +114,7 @@ func (o *ServeOptions) Validate() error {
 
 // Complete resolves the configuration, the API server and, with a
 // kubeconfig, the local access.
-func (o *ServeOptions) Complete() error {
+func (o *ServeOptions) Complete(_ []string) error {
 	cfg, err := config.Load(o.getenv)
 	if err != nil {
 		return BadInput(err)

@@ -33,7 +33,7 @@ func TestServeValidate(t *testing.T) {
 	} {
 		o := NewServeOptions(&GlobalOptions{}, genericiooptions.IOStreams{})
 		tc.change(o)
-		err := o.Validate()
+		err := o.Validate(nil)
 		if (err == nil) != (tc.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
 			t.Errorf("%s: Validate() = %v, want error containing %q", tc.name, err, tc.wantErr)
 		}
@@ -54,10 +54,10 @@ func TestServeLocalAccessToken(t *testing.T) {
 	o := NewServeOptions(&GlobalOptions{ConfigFlags: flags}, genericiooptions.IOStreams{Out: pw, ErrOut: io.Discard})
 	o.Addr, o.PlannerOnly, o.AuditLog = "127.0.0.1:0", true, filepath.Join(t.TempDir(), "audit.log")
 	o.getenv = diagEnv(t, nil)
-	if err := o.Validate(); err != nil {
+	if err := o.Validate(nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := o.Complete(); err != nil {
+	if err := o.Complete(nil); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())

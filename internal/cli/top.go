@@ -54,12 +54,7 @@ memory in bytes.`,
   opsagent top nodes -o json`,
 		Args:      rangeArgs(0, 1),
 		ValidArgs: []string{"pods", "nodes"},
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE:      runOptions(o),
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "every namespace")
@@ -69,25 +64,38 @@ memory in bytes.`,
 	return cmd
 }
 
-// Complete checks the arguments and flags and builds the clients.
-func (o *TopOptions) Complete(args []string) error {
-	if len(args) == 1 {
-		switch args[0] {
-		case "pods", "pod", "po":
-		case "nodes", "node", "no":
-			o.nodes = true
-		default:
-			return BadInput(fmt.Errorf("unknown resource %q: use pods or nodes", args[0]))
-		}
+// Validate checks the argument and the flags.
+func (o *TopOptions) Validate(args []string) error {
+	if _, err := topNodes(args); err != nil {
+		return err
 	}
 	if err := validateOutput(o.Output); err != nil {
-		return BadInput(err)
+		return err
 	}
-	by, err := usage.ParseSortBy(o.Sort)
-	if err != nil {
-		return BadInput(fmt.Errorf("--sort: %w", err))
+	if _, err := usage.ParseSortBy(o.Sort); err != nil {
+		return fmt.Errorf("--sort: %w", err)
 	}
-	o.sortBy = by
+	return nil
+}
+
+// topNodes reports whether the argument asks for nodes rather than pods.
+func topNodes(args []string) (bool, error) {
+	if len(args) == 0 {
+		return false, nil
+	}
+	switch args[0] {
+	case "pods", "pod", "po":
+		return false, nil
+	case "nodes", "node", "no":
+		return true, nil
+	}
+	return false, fmt.Errorf("unknown resource %q: use pods or nodes", args[0])
+}
+
+// Complete builds the clients and resolves the namespace.
+func (o *TopOptions) Complete(args []string) error {
+	o.nodes, _ = topNodes(args)             // checked by Validate
+	o.sortBy, _ = usage.ParseSortBy(o.Sort) // checked by Validate
 	clients, err := kube.NewClients(o.global.ConfigFlags)
 	if err != nil {
 		return &ExitError{Code: ExitFailed, Err: err}

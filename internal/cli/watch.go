@@ -85,15 +85,7 @@ cannot start (cluster unreachable, caches not filled within --sync-timeout).`,
   opsagent watch -A -o json --alert-webhook http://alerts.example:9000/hook
   opsagent watch -A --slack-webhook https://hooks.slack.com/services/T0/B0/XXX --metrics-addr :9090`,
 		Args: exactArgs(0),
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.Validate(); err != nil {
-				return BadInput(err)
-			}
-			if err := o.Complete(); err != nil {
-				return err
-			}
-			return o.Run(cmd.Context())
-		},
+		RunE: runOptions(o),
 	}
 	f := cmd.Flags()
 	o.addFlags(f, "watch", "text or json (one WatchEvent per line)")
@@ -111,7 +103,7 @@ cannot start (cluster unreachable, caches not filled within --sync-timeout).`,
 }
 
 // Validate checks the flags (pure checks).
-func (o *WatchOptions) Validate() error {
+func (o *WatchOptions) Validate(_ []string) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
@@ -172,7 +164,7 @@ func (o *WatchOptions) receivers() ([]alert.ReceiverConfig, error) {
 }
 
 // Complete builds the clients and the diagnosis scope.
-func (o *WatchOptions) Complete() error {
+func (o *WatchOptions) Complete(_ []string) error {
 	clients, err := kube.NewClients(o.global.ConfigFlags)
 	if err != nil {
 		return &ExitError{Code: ExitFailed, Err: err}

@@ -112,3 +112,17 @@ func TestFilePathDefault(t *testing.T) {
 		t.Errorf("FilePath = %q, %v", path, explicit)
 	}
 }
+
+// TestDefaultAuditLogWithoutHome: without a home folder or XDG_STATE_HOME
+// there is no default audit log; a shared folder such as /tmp would let
+// another user plant or read it.
+func TestDefaultAuditLogWithoutHome(t *testing.T) {
+	t.Setenv("HOME", "")
+	t.Setenv("XDG_STATE_HOME", "")
+	if got := config.DefaultAuditLog(os.Getenv); got != "" {
+		t.Errorf("DefaultAuditLog() = %q, want \"\"", got)
+	}
+	if got := config.DefaultAuditLog(envOf(map[string]string{"XDG_STATE_HOME": "/state"})); got != "/state/opsagent/audit.log" {
+		t.Errorf("DefaultAuditLog() with XDG_STATE_HOME = %q", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/opsagent/opsagent/internal/diagnose"
+	"github.com/opsagent/opsagent/internal/resolve"
 	"github.com/opsagent/opsagent/internal/session"
 )
 
@@ -71,7 +72,7 @@ func (s *Server) explain(w http.ResponseWriter, r *http.Request, c *caller) {
 // caller's default when empty).
 func (s *Server) diagnoser(w http.ResponseWriter, c *caller, namespace string) (*diagnose.Diagnoser, string, bool) {
 	if namespace != "" {
-		if err := validNamespace(namespace); err != nil {
+		if err := resolve.CheckNamespace(namespace); err != nil {
 			writeError(w, http.StatusBadRequest, err.Error())
 			return nil, "", false
 		}

@@ -9,10 +9,9 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/util/validation"
-
 	"github.com/opsagent/opsagent/internal/agent"
 	"github.com/opsagent/opsagent/internal/audit"
+	"github.com/opsagent/opsagent/internal/resolve"
 	"github.com/opsagent/opsagent/internal/session"
 	"github.com/opsagent/opsagent/internal/tools"
 	"github.com/opsagent/opsagent/internal/toolset"
@@ -53,17 +52,7 @@ func (in submitInput) validate() error {
 	case len(in.Text) > maxTextBytes:
 		return fmt.Errorf("text is %d bytes, more than %d; say it in fewer words", len(in.Text), maxTextBytes)
 	}
-	if in.Namespace != "" {
-		return validNamespace(in.Namespace)
-	}
-	return nil
-}
-
-func validNamespace(ns string) error {
-	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
-		return fmt.Errorf("namespace %q is not a valid namespace name: %s", ns, strings.Join(errs, "; "))
-	}
-	return nil
+	return resolve.CheckNamespace(in.Namespace)
 }
 
 // submit starts a request and answers 202 with its id; its progress is

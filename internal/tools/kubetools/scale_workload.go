@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
@@ -89,6 +90,15 @@ func prepareScale(ctx context.Context, c *kube.Clients, a ScaleWorkloadArgs) (to
 	if err != nil {
 		return nil, err
 	}
+	if before != after {
+		// A server-side dry run: a caller the API server would refuse (no
+		// update on the scale subresource, a quota, an admission webhook)
+		// learns it now, before anyone is asked to approve a change that
+		// cannot be made. A conflict is left to the write itself.
+		if err := updateScale(ctx, c, w, after, true); err != nil && !apierrors.IsConflict(err) {
+			return nil, fmt.Errorf("scale %s to %d: %w", ref.describe(), after, err)
+		}
+	}
 	plan := tools.Preview{Summary: fmt.Sprintf("%s: replicas %d → %d%s", ref.describe(), before, after, note)}
 	switch {
 	case before == after:
@@ -106,7 +116,7 @@ func prepareScale(ctx context.Context, c *kube.Clients, a ScaleWorkloadArgs) (to
 	apply := func(ctx context.Context) (any, error) {
 		what := fmt.Sprintf("scale %s to %d", ref.describe(), after)
 		err := writeAsPreviewed(ctx, w.previewed(c), what, func(ctx context.Context, w liveWorkload) error {
-			return updateScale(ctx, c, w, after)
+			return updateScale(ctx, c, w, after, false)
 		})
 		if err != nil {
 			return nil, err
@@ -157,14 +167,19 @@ func desiredReplicas(ref workloadRef, before int32, a ScaleWorkloadArgs) (after 
 }
 
 // updateScale sets the replicas of w through its scale subresource (what
-// kubectl scale writes), bound to the resourceVersion w was read with.
-func updateScale(ctx context.Context, c *kube.Clients, w liveWorkload, replicas int32) error {
+// kubectl scale writes), bound to the resourceVersion w was read with. With
+// dryRun the API server checks the write (RBAC on the scale subresource,
+// admission) and changes nothing.
+func updateScale(ctx context.Context, c *kube.Clients, w liveWorkload, replicas int32, dryRun bool) error {
 	m := w.meta()
 	s := &autoscalingv1.Scale{
 		ObjectMeta: metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion},
 		Spec:       autoscalingv1.ScaleSpec{Replicas: replicas},
 	}
 	apps, opts := c.Typed.AppsV1(), metav1.UpdateOptions{}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
 	var err error
 	switch w.ref.Kind {
 	case kindDeployment:

@@ -45,10 +45,8 @@ type RecommendArgs struct {
 
 // Validate implements tools.Validator.
 func (a RecommendArgs) Validate() error {
-	if a.Namespace != "" {
-		if errs := validation.IsDNS1123Label(a.Namespace); len(errs) > 0 {
-			return fmt.Errorf("namespace %q is not a valid namespace name: %s", a.Namespace, strings.Join(errs, "; "))
-		}
+	if err := kubetools.CheckNamespace(a.Namespace); err != nil {
+		return err
 	}
 	if len(a.Name) > validation.DNS1123SubdomainMaxLength {
 		return fmt.Errorf("name is %d characters, more than a Kubernetes name can have", len(a.Name))

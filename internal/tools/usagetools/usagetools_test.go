@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opsagent/opsagent/internal/resolve"
 	"github.com/opsagent/opsagent/internal/tools/kubetools"
 	"github.com/opsagent/opsagent/internal/tools/releasetools"
 	"github.com/opsagent/opsagent/internal/tools/usagetools"
@@ -101,5 +102,17 @@ func decode(t *testing.T, raw json.RawMessage, v any) {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		t.Fatalf("%s: %v", raw, err)
+	}
+}
+
+// TestRecommendArgsNamespaceIsTheSharedCheck: recommend_resources refuses
+// a namespace exactly as every other tool does (resolve.CheckNamespace).
+func TestRecommendArgsNamespaceIsTheSharedCheck(t *testing.T) {
+	t.Parallel()
+	for _, ns := range []string{"", "todo", "Bad_NS", "../kube-system"} {
+		got, want := usagetools.RecommendArgs{Name: "web", Namespace: ns}.Validate(), resolve.CheckNamespace(ns)
+		if (got == nil) != (want == nil) || (got != nil && got.Error() != want.Error()) {
+			t.Errorf("Validate() with namespace %q = %v, want %v", ns, got, want)
+		}
 	}
 }
