@@ -2,12 +2,12 @@ package diagnose
 
 import (
 	"context"
-	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/tools/pager"
+
+	"github.com/opsagent/opsagent/internal/kube"
 )
 
 // Paging. A snapshot reads whole kinds across a namespace or the cluster;
@@ -17,49 +17,26 @@ import (
 // only what the analyzers read (slimMeta), so that peak memory is what is
 // kept plus a few pages, not the whole response twice. bench/diagnose and
 // docs/performance.md have the figures.
-const (
-	// DefaultPageSize is how many objects one LIST returns: 5,000 pods are
-	// 10 requests, and one page of pods is about 1 MiB of protobuf.
-	DefaultPageSize = 500
-	// pageBuffer is how many pages are fetched ahead while one is being
-	// indexed: one overlaps the next request with decoding the current page
-	// without holding many pages at once.
-	pageBuffer = 1
-)
+//
+// DefaultPageSize is how many objects one LIST returns: 5,000 pods are 10
+// requests, and one page of pods is about 1 MiB of protobuf.
+const DefaultPageSize = 500
 
 // eachItem lists with list, a page of pageSize at a time (pageSize < 0:
-// one unpaged LIST, the baseline bench/diagnose compares with), and calls
-// each for every item. Items are pointers into the page: copy what is kept.
-//
-// client-go's pager is used because it does what a hand-written loop
-// would not: it fetches the next page while the current one is processed.
-// A continue token that expired (a list slower than the API server's
-// compaction interval, about 5 minutes) fails the list: it is reported as
-// any other list failure.
+// one unpaged LIST, the baseline bench/diagnose compares with; 0:
+// DefaultPageSize), and calls each for every item. Items are pointers into
+// the page: copy what is kept. A continue token that expired fails the
+// list: it is reported as any other list failure.
 func eachItem[T any, L runtime.Object](ctx context.Context, pageSize int64, opts metav1.ListOptions, list func(context.Context, metav1.ListOptions) (L, error), each func(*T)) error {
-	p := pager.New(func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-		l, err := list(ctx, o)
-		if err != nil {
-			return nil, err
-		}
-		return l, nil
-	})
 	switch {
 	case pageSize < 0:
-		p.PageSize = 0 // no limit: one LIST
+		pageSize = 0 // no limit: one LIST
 	case pageSize == 0:
-		p.PageSize = DefaultPageSize
-	default:
-		p.PageSize = pageSize
+		pageSize = DefaultPageSize
 	}
-	p.PageBufferSize = pageBuffer
-	return p.EachListItem(ctx, opts, func(o runtime.Object) error {
-		t, ok := any(o).(*T)
-		if !ok {
-			return fmt.Errorf("list returned %T, want %T", o, t)
-		}
+	return kube.EachListItem(ctx, pageSize, opts, list, func(t *T) bool {
 		each(t)
-		return nil
+		return true
 	})
 }
 

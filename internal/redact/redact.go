@@ -46,6 +46,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/opsagent/opsagent/internal/kube"
 )
 
 // Redacted stands in for every removed value (the system prompt tells the
@@ -183,26 +185,20 @@ func (r *Redactor) LoadNamespace(ctx context.Context, ns string) error {
 	if ns == "" {
 		where = "all namespaces"
 	}
-	opts := metav1.ListOptions{Limit: pageSize, FieldSelector: "type!=" + string(helmReleaseType)}
+	opts := metav1.ListOptions{FieldSelector: "type!=" + string(helmReleaseType)}
 	n := 0
-	for {
-		list, err := r.client.CoreV1().Secrets(ns).List(ctx, opts)
-		if err != nil {
-			if apierrors.IsForbidden(err) {
-				r.log.Warn("cannot read Secrets to redact their values; only patterns and key names are redacted", "where", where, "err", err)
-			} else {
-				r.log.Warn("listing Secrets to redact them failed", "where", where, "err", err)
-			}
-			return fmt.Errorf("read Secrets in %s for redaction: %w", where, err)
+	err := kube.EachListItem(ctx, pageSize, opts, r.client.CoreV1().Secrets(ns).List, func(sec *corev1.Secret) bool {
+		r.AddSecret(sec)
+		n++
+		return !r.isFull()
+	})
+	if err != nil {
+		if apierrors.IsForbidden(err) {
+			r.log.Warn("cannot read Secrets to redact their values; only patterns and key names are redacted", "where", where, "err", err)
+		} else {
+			r.log.Warn("listing Secrets to redact them failed", "where", where, "err", err)
 		}
-		for i := range list.Items {
-			r.AddSecret(&list.Items[i])
-		}
-		n += len(list.Items)
-		if list.Continue == "" || r.isFull() {
-			break
-		}
-		opts.Continue = list.Continue
+		return fmt.Errorf("read Secrets in %s for redaction: %w", where, err)
 	}
 	r.log.Debug("Secret values loaded for redaction", "where", where, "secrets", n)
 	return nil

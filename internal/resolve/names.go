@@ -68,6 +68,10 @@ func Matches(query string, c Candidate) bool {
 // In where ("namespace todo").
 type Where struct {
 	Noun, Listed, In string
+	// Partial, when set, says the candidates are not all there are ("only
+	// the first 2000 deployments were read"). Only an exact name is
+	// trusted then: an object that was not read could match as well.
+	Partial string
 }
 
 // Pick returns the one candidate query refers to. An exact name wins over
@@ -84,6 +88,9 @@ func Pick(query string, cands []Candidate, w Where) (Candidate, error) {
 	case len(exact) > 1:
 		return Candidate{}, fmt.Errorf("%w: %q names %s in %s; give the kind, e.g. %s",
 			tools.ErrAmbiguous, query, List(exact), w.In, exact[0])
+	}
+	if w.Partial != "" {
+		return Candidate{}, pickPartial(query, q, cands, w)
 	}
 	ranks := slices.Compact(slices.Sorted(func(yield func(int) bool) {
 		for _, c := range cands {
@@ -112,6 +119,18 @@ func Pick(query string, cands []Candidate, w Where) (Candidate, error) {
 	}
 	return Candidate{}, fmt.Errorf("%w: no %s named %q in %s; the %s there are: %s",
 		tools.ErrNotFound, w.Noun, query, w.In, w.Listed, List(listed))
+}
+
+// pickPartial is Pick's answer, from a partial list, to a name that is not
+// exact: never a guess.
+func pickPartial(query, q string, cands []Candidate, w Where) error {
+	found := filter(cands, func(c Candidate) bool { return c.Rank != ExactOnly && Matches(q, c) })
+	if len(found) > 0 {
+		return fmt.Errorf("%w: %q matches %s in %s, but %s, so others may match too; use the exact name (and kind)",
+			tools.ErrAmbiguous, query, List(found), w.In, w.Partial)
+	}
+	return fmt.Errorf("%w: no %s named %q in %s, but %s; use the exact name (and kind)",
+		tools.ErrNotFound, w.Noun, query, w.In, w.Partial)
 }
 
 func filter(cands []Candidate, keep func(Candidate) bool) []Candidate {

@@ -139,6 +139,38 @@ func TestPickListsAtMost15(t *testing.T) {
 	}
 }
 
+// TestPickPartial: from a partial list only an exact name is picked; a
+// loose match or none is an error that says the list was partial.
+func TestPickPartial(t *testing.T) {
+	t.Parallel()
+	cands := []resolve.Candidate{{Kind: "deployment", Name: "todo-backend"}, {Kind: "deployment", Name: "todo-frontend"}}
+	w := resolve.Where{Noun: "deployment", Listed: "deployments", In: "namespace todo", Partial: "only the first 2 deployments were read"}
+	tests := []struct {
+		name, query string
+		want        string
+		wantErr     error
+	}{
+		{name: "exact", query: "todo-backend", want: "deployment/todo-backend"},
+		{name: "loose match refused", query: "backend", wantErr: tools.ErrAmbiguous},
+		{name: "none", query: "db", wantErr: tools.ErrNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := resolve.Pick(tt.query, cands, w)
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) || !strings.Contains(err.Error(), w.Partial) {
+					t.Fatalf("Pick(%q) = %s, %v; want %v saying %q", tt.query, got, err, tt.wantErr, w.Partial)
+				}
+				return
+			}
+			if err != nil || got.String() != tt.want {
+				t.Fatalf("Pick(%q) = %s, %v; want %s", tt.query, got, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestSplitKind(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, kind, name string }{

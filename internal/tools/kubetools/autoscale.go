@@ -164,24 +164,33 @@ func prepareAutoscale(ctx context.Context, c *kube.Clients, a AutoscaleArgs) (to
 // fight each other, so the existing one is updated rather than joined). An
 // autoscaler named after ref that scales something else is an error.
 func autoscalerOf(ctx context.Context, c *kube.Clients, ref workloadRef) (*autoscalingv2.HorizontalPodAutoscaler, error) {
-	l, err := c.Typed.AutoscalingV2().HorizontalPodAutoscalers(ref.Namespace).List(ctx, metav1.ListOptions{Limit: maxListLimit})
-	if err != nil {
-		return nil, fmt.Errorf("list horizontalpodautoscalers in %s: %w", ref.Namespace, err)
-	}
-	var other *autoscalingv2.HorizontalPodAutoscaler
-	for i := range l.Items {
-		h := &l.Items[i]
+	var (
+		found, other *autoscalingv2.HorizontalPodAutoscaler
+		conflict     error
+	)
+	err := eachListed(ctx, metav1.ListOptions{}, c.Typed.AutoscalingV2().HorizontalPodAutoscalers(ref.Namespace).List, func(h *autoscalingv2.HorizontalPodAutoscaler) bool {
 		t := h.Spec.ScaleTargetRef
 		targetsRef := t.Kind == ref.Kind.title() && t.Name == ref.Name
 		switch {
 		case h.Name == ref.Name && targetsRef:
-			return h, nil
+			found = h.DeepCopy()
+			return false
 		case h.Name == ref.Name:
-			return nil, fmt.Errorf("horizontalpodautoscaler/%s in %s already exists and scales %s/%s, not %s; nothing was changed",
+			conflict = fmt.Errorf("horizontalpodautoscaler/%s in %s already exists and scales %s/%s, not %s; nothing was changed",
 				h.Name, ref.Namespace, strings.ToLower(t.Kind), t.Name, ref)
-		case targetsRef:
-			other = h
+			return false
+		case targetsRef && other == nil:
+			other = h.DeepCopy()
 		}
+		return true
+	})
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("list horizontalpodautoscalers in %s: %w", ref.Namespace, err)
+	case conflict != nil:
+		return nil, conflict
+	case found != nil:
+		return found, nil
 	}
 	return other, nil
 }

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/opsagent/opsagent/internal/kube"
@@ -99,7 +100,7 @@ func describeWorkload(ctx context.Context, c *kube.Clients, u *unstructured.Unst
 	}
 	var owned []string
 	if u.GetKind() == "Deployment" {
-		owned = ownedReplicaSetUIDs(ctx, c, u.GetNamespace(), u.GetUID())
+		owned = ownedReplicaSetUIDs(ctx, c, u.GetNamespace(), u.GetUID(), selector)
 	}
 	// Not-ready pods first: they are the ones a question is usually about.
 	slices.SortStableFunc(pods, func(a, b corev1.Pod) int {
@@ -127,32 +128,37 @@ func describeWorkload(ctx context.Context, c *kube.Clients, u *unstructured.Unst
 }
 
 // ownedReplicaSetUIDs finds the ReplicaSets a Deployment controls; their
-// events (FailedCreate: quota exceeded, ...) explain missing pods. Errors
-// only cost those events, so they are dropped.
-func ownedReplicaSetUIDs(ctx context.Context, c *kube.Clients, ns string, owner types.UID) []string {
-	l, err := c.Typed.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{Limit: maxListLimit})
+// events (FailedCreate: quota exceeded, ...) explain missing pods. It reads
+// those its selector matches, as metadata and page by page, and keeps the
+// ones it owns, at most boundsOf(ctx).keep. Errors only cost those events,
+// so they are dropped.
+func ownedReplicaSetUIDs(ctx context.Context, c *kube.Clients, ns string, owner types.UID, sel labels.Selector) []string {
+	m, err := metadataFor(c)
 	if err != nil {
 		return nil
 	}
+	keep := boundsOf(ctx).keep
 	var out []string
-	for _, rs := range l.Items {
-		if ref := metav1.GetControllerOf(&rs); ref != nil && ref.UID == owner {
+	list := m.Resource(appsv1.SchemeGroupVersion.WithResource("replicasets")).Namespace(ns).List
+	_ = eachListed(ctx, metav1.ListOptions{LabelSelector: sel.String()}, list, func(rs *metav1.PartialObjectMetadata) bool {
+		if ref := metav1.GetControllerOfNoCopy(rs); ref != nil && ref.UID == owner {
 			out = append(out, string(rs.UID))
 		}
-	}
+		return len(out) < keep
+	})
 	return out
 }
 
 // ownedUIDs are the UIDs of a workload's ReplicaSets (for a Deployment) and
 // pods. Errors only cost events, so they are dropped.
 func ownedUIDs(ctx context.Context, c *kube.Clients, ref workloadRef, uid types.UID) []string {
-	var out []string
-	if ref.Kind == kindDeployment {
-		out = ownedReplicaSetUIDs(ctx, c, ref.Namespace, uid)
-	}
 	w, err := getWorkload(ctx, c, ref)
 	if err != nil {
-		return out
+		return nil
+	}
+	var out []string
+	if sel, err := metav1.LabelSelectorAsSelector(w.labelSelector()); err == nil && ref.Kind == kindDeployment {
+		out = ownedReplicaSetUIDs(ctx, c, ref.Namespace, uid, sel)
 	}
 	pods, _ := w.pods(ctx, c)
 	for i := range pods {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -27,9 +28,6 @@ func (w workloadRef) String() string { return string(w.Kind) + "/" + w.Name }
 // describe is the form previews use: "deployment/backend in todo".
 func (w workloadRef) describe() string { return w.String() + " in " + w.Namespace }
 
-// maxCandidates bounds how many objects of one kind the resolver reads.
-const maxCandidates = 2000
-
 // resolveWorkload finds the workload name refers to in ns. kind may be ""
 // (search every kind in search, in that order) or one of them; name may also
 // carry a kind prefix ("sts/db").
@@ -48,74 +46,63 @@ func resolveWorkload(ctx context.Context, c *kube.Clients, ns string, kind workl
 	if kind != "" {
 		kinds = []workloadKind{kind}
 	}
-	var cands []resolve.Candidate
+	var (
+		cands   []resolve.Candidate
+		partial []string
+	)
 	for _, k := range kinds {
-		cs, err := listWorkloads(ctx, c, ns, k)
+		cs, more, err := listWorkloads(ctx, c, ns, k, name)
 		if err != nil {
 			return workloadRef{}, err
 		}
 		cands = append(cands, cs...)
+		if more {
+			partial = append(partial, fmt.Sprintf("the first %d %ss", boundsOf(ctx).keep, k))
+		}
 	}
 	noun := "workload"
 	if len(kinds) == 1 {
 		noun = string(kinds[0])
 	}
-	got, err := resolve.Pick(name, cands, resolve.Where{Noun: noun, Listed: noun + "s", In: "namespace " + ns})
+	w := resolve.Where{Noun: noun, Listed: noun + "s", In: "namespace " + ns}
+	if len(partial) > 0 {
+		w.Partial = "only " + strings.Join(partial, " and ") + " there were read"
+	}
+	got, err := resolve.Pick(name, cands, w)
 	if err != nil {
 		return workloadRef{}, err
 	}
 	return workloadRef{Kind: workloadKind(got.Kind), Name: got.Name, Namespace: ns}, nil
 }
 
-// listWorkloads reads the names and labels of one workload kind in ns, page by
-// page and bounded.
-func listWorkloads(ctx context.Context, c *kube.Clients, ns string, k workloadKind) ([]resolve.Candidate, error) {
-	var out []resolve.Candidate
-	opts := metav1.ListOptions{Limit: maxListLimit}
-	for {
-		var (
-			metas []metav1.ObjectMeta
-			cont  string
-			err   error
-		)
-		apps := c.Typed.AppsV1()
-		switch k {
-		case kindDeployment:
-			var l *appsv1.DeploymentList
-			if l, err = apps.Deployments(ns).List(ctx, opts); err == nil {
-				cont = l.Continue
-				for i := range l.Items {
-					metas = append(metas, l.Items[i].ObjectMeta)
-				}
-			}
-		case kindStatefulSet:
-			var l *appsv1.StatefulSetList
-			if l, err = apps.StatefulSets(ns).List(ctx, opts); err == nil {
-				cont = l.Continue
-				for i := range l.Items {
-					metas = append(metas, l.Items[i].ObjectMeta)
-				}
-			}
-		case kindDaemonSet:
-			var l *appsv1.DaemonSetList
-			if l, err = apps.DaemonSets(ns).List(ctx, opts); err == nil {
-				cont = l.Continue
-				for i := range l.Items {
-					metas = append(metas, l.Items[i].ObjectMeta)
-				}
-			}
-		}
-		if err != nil {
-			return nil, fmt.Errorf("list %ss in %s: %w", k, ns, err)
-		}
-		for _, m := range metas {
-			out = append(out, resolve.Candidate{Kind: string(k), Name: m.Name, Labels: m.Labels})
-		}
-		if cont == "" || len(out) >= maxCandidates {
-			return out, nil
-		}
-		opts.Continue = cont
+// listWorkloads reads the names and labels of one workload kind in ns, as
+// metadata, page by page and bounded; more says the bound was hit. Past the
+// bound, the object named exactly name is still a candidate.
+func listWorkloads(ctx context.Context, c *kube.Clients, ns string, k workloadKind, name string) (cands []resolve.Candidate, more bool, err error) {
+	gvr := appsv1.SchemeGroupVersion.WithResource(string(k) + "s")
+	cands, more, err = listCandidates(ctx, c, gvr, ns, string(k))
+	if err != nil {
+		return nil, false, fmt.Errorf("list %ss in %s: %w", k, ns, err)
 	}
+	if !more {
+		return cands, false, nil
+	}
+	exact := resolve.NormalizeName(name)
+	if slices.ContainsFunc(cands, func(c resolve.Candidate) bool { return c.Name == exact }) {
+		return cands, true, nil
+	}
+	m, err := metadataFor(c)
+	if err != nil {
+		return nil, false, err
+	}
+	o, err := m.Resource(gvr).Namespace(ns).Get(ctx, exact, metav1.GetOptions{})
+	switch {
+	case err == nil:
+		cands = append(cands, resolve.Candidate{Kind: string(k), Name: o.Name, Labels: o.Labels})
+	case !apierrors.IsNotFound(err) && !apierrors.IsInvalid(err) && !apierrors.IsBadRequest(err):
+		return nil, false, fmt.Errorf("get %s %s in %s: %w", k, exact, ns, err)
+	}
+	return cands, true, nil
 }
 
 // ResolveObject finds the object of kind k that name refers to: an exact Get
@@ -139,18 +126,24 @@ func ResolveObject(ctx context.Context, c *kube.Clients, k KindInfo, ns, name st
 	if !apierrors.IsNotFound(err) && !apierrors.IsInvalid(err) && !apierrors.IsBadRequest(err) {
 		return nil, fmt.Errorf("get %s %s in %s: %w", k.label(), name, where, err)
 	}
-	list, err := ri.List(ctx, metav1.ListOptions{Limit: maxListLimit})
+	cands, more, err := listCandidates(ctx, c, k.GVR, ns, k.label())
 	if err != nil {
 		return nil, fmt.Errorf("list %s in %s: %w", k.GVR.Resource, where, err)
 	}
-	cands := make([]resolve.Candidate, len(list.Items))
-	for i, it := range list.Items {
-		cands[i] = resolve.Candidate{Kind: k.label(), Name: it.GetName(), Labels: it.GetLabels()}
+	w := resolve.Where{Noun: k.label(), Listed: k.GVR.Resource, In: where}
+	if more {
+		w.Partial = fmt.Sprintf("only the first %d %s there were read", len(cands), k.GVR.Resource)
 	}
-	got, err := resolve.Pick(name, cands, resolve.Where{Noun: k.label(), Listed: k.GVR.Resource, In: where})
+	got, err := resolve.Pick(name, cands, w)
 	if err != nil {
 		return nil, err
 	}
-	i := slices.IndexFunc(list.Items, func(u unstructured.Unstructured) bool { return u.GetName() == got.Name })
-	return &list.Items[i], nil
+	obj, err = ri.Get(ctx, got.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, fmt.Errorf("%s/%s in %s: %w (it was deleted meanwhile?)", k.label(), got.Name, where, tools.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get %s %s in %s: %w", k.label(), got.Name, where, err)
+	}
+	return obj, nil
 }

@@ -141,19 +141,18 @@ func revisionHistory(ctx context.Context, c *kube.Clients, d *appsv1.Deployment)
 	if err != nil {
 		return nil, fmt.Errorf("deployment %s/%s has an invalid selector: %w", d.Namespace, d.Name, err)
 	}
-	l, err := c.Typed.AppsV1().ReplicaSets(d.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
-	if err != nil {
-		return nil, fmt.Errorf("list replicasets of deployment %s/%s: %w", d.Namespace, d.Name, err)
-	}
 	history := map[int64]*appsv1.ReplicaSet{}
-	for i := range l.Items {
-		rs := &l.Items[i]
-		if ref := metav1.GetControllerOf(rs); ref == nil || ref.UID != d.UID {
-			continue
+	err = eachListed(ctx, metav1.ListOptions{LabelSelector: sel.String()}, c.Typed.AppsV1().ReplicaSets(d.Namespace).List, func(rs *appsv1.ReplicaSet) bool {
+		if ref := metav1.GetControllerOfNoCopy(rs); ref == nil || ref.UID != d.UID {
+			return true
 		}
 		if v, err := strconv.ParseInt(rs.Annotations[revisionAnnotation], 10, 64); err == nil {
-			history[v] = rs
+			history[v] = rs.DeepCopy()
 		}
+		return true
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list replicasets of deployment %s/%s: %w", d.Namespace, d.Name, err)
 	}
 	return history, nil
 }

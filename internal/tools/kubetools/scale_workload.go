@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -196,16 +197,15 @@ func updateScale(ctx context.Context, c *kube.Clients, w liveWorkload, replicas 
 // it will move the replica count back within its bounds. A failed lookup
 // only loses the warning.
 func autoscalerFor(ctx context.Context, c *kube.Clients, ref workloadRef) string {
-	l, err := c.Typed.AutoscalingV2().HorizontalPodAutoscalers(ref.Namespace).List(ctx, metav1.ListOptions{Limit: maxListLimit})
-	if err != nil {
-		return ""
-	}
-	for _, h := range l.Items {
+	var note string
+	_ = eachListed(ctx, metav1.ListOptions{}, c.Typed.AutoscalingV2().HorizontalPodAutoscalers(ref.Namespace).List, func(h *autoscalingv2.HorizontalPodAutoscaler) bool {
 		t := h.Spec.ScaleTargetRef
 		if t.Kind == ref.Kind.title() && t.Name == ref.Name {
-			return fmt.Sprintf("note: HorizontalPodAutoscaler %s manages %s (min %d, max %d) and may change the replica count back",
+			note = fmt.Sprintf("note: HorizontalPodAutoscaler %s manages %s (min %d, max %d) and may change the replica count back",
 				h.Name, ref.String(), replicasOr1(h.Spec.MinReplicas), h.Spec.MaxReplicas)
+			return false
 		}
-	}
-	return ""
+		return true
+	})
+	return note
 }
