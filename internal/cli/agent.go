@@ -27,12 +27,6 @@ import (
 	"github.com/opsagent/opsagent/internal/toolset"
 )
 
-// Output formats of the agent command.
-const (
-	outputText = "text"
-	outputJSON = "json"
-)
-
 // maxRequestsPerFile bounds -f; a longer batch is surely a mistake.
 const maxRequestsPerFile = 1000
 
@@ -46,19 +40,14 @@ const maxToolTimeout = 30 * time.Minute
 
 // AgentOptions are the flags of `opsagent REQUEST`.
 type AgentOptions struct {
-	Model            string
-	MaxSteps         int
-	Yes              bool
-	AllowDestructive bool
-	AllowPrivileged  bool
-	DryRun           bool
-	NonInteractive   bool
-	PlannerOnly      bool
-	Output           string
-	File             string
-	ContinueOnError  bool
-	Timeout          time.Duration
-	AuditLog         string
+	approvalFlags
+	Model           string
+	MaxSteps        int
+	PlannerOnly     bool
+	Output          string
+	File            string
+	ContinueOnError bool
+	Timeout         time.Duration
 
 	// ChartDirs are the folders (--chart-dir) the model may deploy charts
 	// and values files from; none: only the built-in chart.
@@ -66,6 +55,7 @@ type AgentOptions struct {
 
 	global *GlobalOptions
 	genericiooptions.IOStreams
+	output *outputFlag
 
 	// Resolved by Complete.
 	requests    []string
@@ -84,7 +74,6 @@ type AgentOptions struct {
 func NewAgentOptions(g *GlobalOptions, streams genericiooptions.IOStreams) *AgentOptions {
 	o := &AgentOptions{
 		MaxSteps:   agent.DefaultMaxSteps,
-		Output:     outputText,
 		global:     g,
 		IOStreams:  streams,
 		getenv:     os.Getenv,
@@ -149,18 +138,13 @@ out).`
 	f := root.Flags()
 	f.StringVar(&o.Model, "model", "", "model name (default $"+config.KeyModel+", else "+config.DefaultModel+")")
 	f.IntVar(&o.MaxSteps, "max-steps", o.MaxSteps, "maximum model calls per request")
-	f.BoolVarP(&o.Yes, "yes", "y", false, "approve changes without asking (destructive ones also need --allow-destructive)")
-	f.BoolVar(&o.AllowDestructive, "allow-destructive", false, "permit destructive actions (delete a pod, uninstall a release)")
-	f.BoolVar(&o.AllowPrivileged, "allow-privileged", false, "permit privileged actions (RBAC, cluster-scoped objects, privileged pods); each still needs approval")
-	f.BoolVar(&o.DryRun, "dry-run", false, "show what would change and change nothing")
-	f.BoolVar(&o.NonInteractive, "non-interactive", false, "never ask: changes not approved by --yes are not made (exit 3)")
+	o.approvalFlags.addFlags(f, approvalOffer{destructive: true})
 	f.BoolVar(&o.PlannerOnly, "no-llm", false, "use the deterministic planner even if a model is configured")
 	f.StringArrayVar(&o.ChartDirs, "chart-dir", nil, "folder the model may deploy Helm charts and values files from (repeatable; default: only the built-in chart)")
-	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: text or json (one JSON document on stdout)")
+	o.output = addOutputFlag(root, &o.Output)
 	f.StringVarP(&o.File, "filename", "f", "", "read requests from a file, one per line ('-' for stdin; blank lines and # comments skipped)")
 	f.BoolVar(&o.ContinueOnError, "continue-on-error", false, "with -f, run the remaining requests after a failure")
 	f.DurationVar(&o.Timeout, "timeout", 0, "how long changes wait for the workload to be ready (default: the tool's, 2m)")
-	f.StringVar(&o.AuditLog, "audit-log", "", "audit log file (default $"+config.KeyAuditLog+", else $XDG_STATE_HOME/opsagent/audit.log)")
 }
 
 // Complete reads the requests and resolves the configuration; clients are
@@ -253,10 +237,8 @@ func (o *AgentOptions) Validate(args []string) error {
 	if o.File != "" && len(args) > 0 {
 		return errors.New("give a request or -f FILE, not both")
 	}
-	switch o.Output {
-	case outputText, outputJSON:
-	default:
-		return fmt.Errorf("--output %q: want %s or %s", o.Output, outputText, outputJSON)
+	if err := o.output.validate(); err != nil {
+		return err
 	}
 	if o.MaxSteps < 1 || o.MaxSteps > 50 {
 		return fmt.Errorf("--max-steps must be between 1 and 50, got %d", o.MaxSteps)
@@ -354,7 +336,7 @@ func (o *AgentOptions) newAgent(log *slog.Logger) (*agent.Agent, error) {
 	if o.progress {
 		prog = newSpinner(o.ErrOut)
 	}
-	settings := session.GateSettings{Yes: o.Yes, AllowDestructive: o.AllowDestructive, AllowPrivileged: o.AllowPrivileged, DryRun: o.DryRun, AuditLog: o.cfg.AuditLog}
+	settings := o.gateSettings(o.cfg.AuditLog)
 	if o.interactive {
 		settings.Ask = newAsker(o.In, o.ErrOut, prog).ask
 	}

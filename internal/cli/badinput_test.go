@@ -38,21 +38,25 @@ func TestEveryCommandBadInputBeforeClients(t *testing.T) {
 		args []string
 		want string // in stderr: the bad flag or value
 	}{
-		{"agent output", []string{"list pods", "-o", "yaml"}, "--output"},
+		{"agent output", []string{"list pods", "-o", "yaml"}, badOutput("opsagent")},
 		{"agent max steps", []string{"list pods", "--max-steps", "0"}, "--max-steps"},
-		{"diagnose output", []string{"diagnose", "-o", "yaml"}, `"yaml"`},
+		{"diagnose output", []string{"diagnose", "-o", "yaml"}, badOutput("diagnose")},
 		{"diagnose kind", []string{"diagnose", "--kind", "Gizmo"}, "--kind"},
-		{"explain output", []string{"explain", "backend", "-o", "yaml"}, `"yaml"`},
+		{"explain output", []string{"explain", "backend", "-o", "yaml"}, badOutput("explain")},
 		{"install timeout", []string{"install", "--timeout", "2h"}, "--timeout"},
-		{"status output", []string{"status", "-o", "yaml"}, "--output"},
-		{"history output", []string{"history", "-o", "yaml"}, "--output"},
+		{"status output", []string{"status", "-o", "yaml"}, badOutput("status")},
+		{"history output", []string{"history", "-o", "yaml"}, badOutput("history")},
+		{"install output", []string{"install", "-o", "yaml"}, badOutput("install")},
+		{"rollback output", []string{"rollback", "todo-chatbot", "-o", "yaml"}, badOutput("rollback")},
+		{"watch output", []string{"watch", "-o", "yaml"}, badOutput("watch")},
+		{"sandbox up output", []string{"sandbox", "up", "-o", "yaml"}, badOutput("sandbox up")},
 		{"rollback timeout", []string{"rollback", "todo-chatbot", "--timeout", "2h"}, "--timeout"},
-		{"uninstall output", []string{"uninstall", "todo-chatbot", "-o", "yaml"}, "--output"},
-		{"preflight output", []string{"preflight", "-o", "yaml"}, "--output"},
+		{"uninstall output", []string{"uninstall", "todo-chatbot", "-o", "yaml"}, badOutput("uninstall")},
+		{"preflight output", []string{"preflight", "-o", "yaml"}, badOutput("preflight")},
 		{"eval repeat", []string{"eval", evalSuite, "--model-script", "--repeat", "0"}, "--repeat"},
-		{"eval output", []string{"eval", evalSuite, "--model-script", "-o", "yaml"}, "--output"},
-		{"create secret output", []string{"create", "secret", "s", "--generate", "key", "-o", "yaml"}, "--output"},
-		{"create configmap output", []string{"create", "configmap", "c", "--from-literal", "a=b", "-o", "yaml"}, "--output"},
+		{"eval output", []string{"eval", evalSuite, "--model-script", "-o", "yaml"}, badOutput("eval")},
+		{"create secret output", []string{"create", "secret", "s", "--generate", "key", "-o", "yaml"}, badOutput("create secret")},
+		{"create configmap output", []string{"create", "configmap", "c", "--from-literal", "a=b", "-o", "yaml"}, badOutput("create configmap")},
 		{"create configmap literal", []string{"create", "configmap", "c", "--from-literal", "novalue"}, "--from-literal"},
 		{"create secret generate length", []string{"create", "secret", "s", "--generate", "key=long"}, "--generate"},
 		{"top resource", []string{"top", "services"}, `"services"`},
@@ -63,16 +67,16 @@ func TestEveryCommandBadInputBeforeClients(t *testing.T) {
 		// The flags are checked before the configuration and the folders are read.
 		{"mcp flags before files", []string{"mcp", "--chart-dir", "/nonexistent", "--http", "8931"}, "--http"},
 		{"top sort", []string{"top", "--sort", "sideways"}, "--sort"},
-		{"top output", []string{"top", "-o", "yaml"}, `"yaml"`},
+		{"top output", []string{"top", "-o", "yaml"}, badOutput("top")},
 		{"recommend window", []string{"recommend", "--window", "forever"}, "--window"},
-		{"recommend output", []string{"recommend", "-o", "yaml"}, "--output"},
+		{"recommend output", []string{"recommend", "-o", "yaml"}, badOutput("recommend")},
 		{"recommend prometheus url", []string{"recommend", "--prometheus-url", "prometheus:9090"}, "--prometheus-url"},
 		{"recommend -A with a workload", []string{"recommend", "backend", "-A"}, "-A"},
 		{"serve address", []string{"serve", "--addr", "localhost"}, "--addr"},
 		{"watch interval", []string{"watch", "--interval", "100ms"}, "--interval"},
-		{"version output", []string{"version", "-o", "yaml"}, `"yaml"`},
+		{"version output", []string{"version", "-o", "yaml"}, badOutput("version")},
 		{"sandbox up nodes", []string{"sandbox", "up", "--nodes", "0"}, "--nodes"},
-		{"sandbox status output", []string{"sandbox", "status", "-o", "yaml"}, `"yaml"`},
+		{"sandbox status output", []string{"sandbox", "status", "-o", "yaml"}, badOutput("sandbox status")},
 		{"sandbox down purge", []string{"sandbox", "down", "--purge=maybe"}, "--purge"},
 		{"sandbox kubeconfig path", []string{"sandbox", "kubeconfig", "--path=maybe"}, "--path"},
 	}
@@ -100,6 +104,11 @@ func TestEveryCommandBadInputBeforeClients(t *testing.T) {
 			t.Errorf("%s has flags but no bad-input case", c.CommandPath())
 		}
 	})
+}
+
+// badOutput is the error of every command for -o yaml.
+func badOutput(command string) string {
+	return `--output "yaml": not supported by ` + command + `; use text or json`
 }
 
 func walkCommands(c *cobra.Command, fn func(*cobra.Command)) {

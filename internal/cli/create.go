@@ -71,8 +71,7 @@ Exit codes: 0 done; 1 failed; 2 bad input; 3 approval needed and not given.`,
 	f.StringVar(&o.StdinKey, "from-literal-stdin", "", "KEY whose value is read from stdin (one trailing newline is dropped)")
 	f.StringArrayVar(&o.Generate, "generate", nil, "KEY or KEY=LENGTH: a random URL-safe value, 16-256 characters (default 32) (repeatable)")
 	f.StringVar(&o.Type, "type", "", "Secret type (default Opaque)")
-	o.addMutationFlags(f, true)
-	o.addOutputFlag(f)
+	o.addSharedFlags(cmd, &approvalOffer{destructive: true})
 	return cmd
 }
 
@@ -185,8 +184,7 @@ Exit codes: 0 done; 1 failed; 2 bad input; 3 approval needed and not given.`,
 	f := cmd.Flags()
 	f.StringArrayVar(&o.FromLiteral, "from-literal", nil, "KEY=VALUE (repeatable)")
 	f.StringArrayVar(&o.FromFile, "from-file", nil, "KEY=PATH (or PATH, keyed by its file name): a value from a regular file of at most 1 MiB (repeatable)")
-	o.addMutationFlags(f, false)
-	o.addOutputFlag(f)
+	o.addSharedFlags(cmd, &approvalOffer{})
 	return cmd
 }
 

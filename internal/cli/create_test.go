@@ -74,10 +74,11 @@ func TestCreateSecretFromFile(t *testing.T) {
 		t.Errorf("secret tok: err %v, token %q", err, s.Data["token"])
 	}
 
-	// Replacing the value is destructive: --yes alone is not enough.
+	// Replacing the value is destructive: --yes alone is not enough. The
+	// text output shows the refusal with the record, as the agent's does.
 	res = run("", "create", "secret", "db", "--generate", "password=20", "--yes")
-	if res.code != ExitApprovalRequired || !strings.Contains(res.stderr, "--allow-destructive") {
-		t.Errorf("replace with --yes only: exit %d, stderr %s", res.code, res.stderr)
+	if res.code != ExitApprovalRequired || !strings.Contains(res.stdout, "✗ ") || !strings.Contains(res.stdout, "--allow-destructive") {
+		t.Errorf("replace with --yes only: exit %d, stdout %s, stderr %s", res.code, res.stdout, res.stderr)
 	}
 	res = run("", "create", "secret", "db", "--generate", "password=20", "--yes", "--allow-destructive")
 	if s, err := env.Client.CoreV1().Secrets(env.Namespace).Get(t.Context(), "db", metav1.GetOptions{}); res.code != ExitOK || err != nil || len(s.Data["password"]) != 20 {

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"golang.org/x/term"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
@@ -41,7 +40,7 @@ type DiagnoseOptions struct {
 
 // NewDiagnoseOptions returns the defaults.
 func NewDiagnoseOptions(g *GlobalOptions, streams genericiooptions.IOStreams) *DiagnoseOptions {
-	return &DiagnoseOptions{global: g, IOStreams: streams, diagnoseScope: diagnoseScope{Output: outputText}, getenv: os.Getenv, colorOK: colorTerminal}
+	return &DiagnoseOptions{global: g, IOStreams: streams, getenv: os.Getenv, colorOK: colorTerminal}
 }
 
 // NewCmdDiagnose is `opsagent diagnose`: what is wrong in a namespace or the
@@ -82,7 +81,7 @@ unreachable, or some checks could not run and nothing was found); 2 bad input.`,
 		RunE: runOptions(o),
 	}
 	f := cmd.Flags()
-	o.addFlags(f, "check", "text or json")
+	o.addFlags(cmd, "check")
 	f.BoolVar(&o.Explain, "explain", false, "add a model's explanation of each group (needs OPENAI_API_KEY)")
 	return cmd
 }
@@ -97,19 +96,21 @@ type diagnoseScope struct {
 	Selector      string
 	Kinds         []string
 	Output        string
+	output        *outputFlag
 }
 
 // addFlags adds the scope flags; verb says what is done to every
-// namespace ("check", "watch"), outputs which formats -o takes.
-func (s *diagnoseScope) addFlags(f *pflag.FlagSet, verb, outputs string) {
+// namespace ("check", "watch").
+func (s *diagnoseScope) addFlags(cmd *cobra.Command, verb string) {
+	f := cmd.Flags()
 	f.BoolVarP(&s.AllNamespaces, "all-namespaces", "A", false, verb+" every namespace (system namespaces excepted)")
 	f.StringVarP(&s.Selector, "selector", "l", "", "label selector the reported objects must match")
 	f.StringSliceVar(&s.Kinds, "kind", nil, "only these kinds, comma-separated: "+strings.Join(diagnose.Kinds(), ", "))
-	f.StringVarP(&s.Output, "output", "o", s.Output, "output format: "+outputs)
+	s.output = addOutputFlag(cmd, &s.Output)
 }
 
 func (s *diagnoseScope) validate() error {
-	if err := validateOutput(s.Output); err != nil {
+	if err := s.output.validate(); err != nil {
 		return err
 	}
 	if _, err := diagnose.ParseKinds(s.Kinds); err != nil {
@@ -144,7 +145,7 @@ func (o *DiagnoseOptions) Complete(_ []string) error {
 		}
 		o.cfg = cfg
 	}
-	o.color = o.Output != "json" && o.colorOK(o.Out, o.getenv)
+	o.color = o.Output != outputJSON && o.colorOK(o.Out, o.getenv)
 	return nil
 }
 
@@ -170,7 +171,7 @@ func (o *DiagnoseOptions) Run(ctx context.Context) error {
 			llmexplain.RulesOnly(rep)
 		}
 	}
-	if o.Output == "json" {
+	if o.Output == outputJSON {
 		err = writeJSON(o.Out, rep)
 	} else {
 		err = diagnose.WriteText(o.Out, rep, diagnose.TextOptions{Color: o.color})

@@ -29,6 +29,7 @@ type EvalOptions struct {
 	Repeat         int
 	ModelScript    bool
 	Output         string
+	output         *outputFlag
 	KeepNamespaces bool
 	TaskTimeout    time.Duration
 
@@ -46,7 +47,7 @@ type EvalOptions struct {
 
 // NewEvalOptions returns the defaults.
 func NewEvalOptions(g *GlobalOptions, streams genericiooptions.IOStreams) *EvalOptions {
-	return &EvalOptions{Repeat: 1, Output: outputText, TaskTimeout: eval.DefaultTaskTimeout,
+	return &EvalOptions{Repeat: 1, TaskTimeout: eval.DefaultTaskTimeout,
 		global: g, IOStreams: streams, getenv: os.Getenv}
 }
 
@@ -87,7 +88,7 @@ Exit codes: 0 every task passed; 1 a task failed; 2 bad input.`,
 	f.StringSliceVar(&o.Tasks, "task", nil, "run only this task (folder name; repeat or comma-separate for several)")
 	f.IntVar(&o.Repeat, "repeat", o.Repeat, "run each task N times (pass@1 is averaged over them)")
 	f.BoolVar(&o.ModelScript, "model-script", false, "use the scripted model in each task.yaml instead of a configured endpoint")
-	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: text or json")
+	o.output = addOutputFlag(cmd, &o.Output)
 	f.BoolVar(&o.KeepNamespaces, "keep-namespaces", false, "keep each task's namespace and skip cleanup.sh, for inspection")
 	f.DurationVar(&o.TaskTimeout, "task-timeout", o.TaskTimeout, "bound on one task (setup, agent, verify) unless task.yaml sets its own")
 	return cmd
@@ -114,10 +115,8 @@ func (o *EvalOptions) Complete(args []string) error {
 
 // Validate checks the flags.
 func (o *EvalOptions) Validate(_ []string) error {
-	switch o.Output {
-	case outputText, outputJSON:
-	default:
-		return fmt.Errorf("--output %q: want %s or %s", o.Output, outputText, outputJSON)
+	if err := o.output.validate(); err != nil {
+		return err
 	}
 	if o.Repeat < 1 || o.Repeat > 100 {
 		return fmt.Errorf("--repeat must be between 1 and 100, got %d", o.Repeat)

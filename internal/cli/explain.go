@@ -15,6 +15,7 @@ import (
 // ExplainOptions are the flags of `opsagent explain`.
 type ExplainOptions struct {
 	Output string
+	output *outputFlag
 
 	global *GlobalOptions
 	genericiooptions.IOStreams
@@ -32,7 +33,7 @@ type ExplainOptions struct {
 
 // NewExplainOptions returns the defaults.
 func NewExplainOptions(g *GlobalOptions, streams genericiooptions.IOStreams) *ExplainOptions {
-	return &ExplainOptions{global: g, IOStreams: streams, Output: "text", getenv: os.Getenv, colorOK: colorTerminal}
+	return &ExplainOptions{global: g, IOStreams: streams, getenv: os.Getenv, colorOK: colorTerminal}
 }
 
 // NewCmdExplain is `opsagent explain`: everything about why one workload
@@ -67,12 +68,12 @@ not read the cluster.`,
 		Args: rangeArgs(0, 1),
 		RunE: runOptions(o),
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: text or json")
+	o.output = addOutputFlag(cmd, &o.Output)
 	return cmd
 }
 
 // Validate checks the flags.
-func (o *ExplainOptions) Validate(_ []string) error { return validateOutput(o.Output) }
+func (o *ExplainOptions) Validate(_ []string) error { return o.output.validate() }
 
 // Complete resolves the target, the namespace and the clients.
 func (o *ExplainOptions) Complete(args []string) error {
@@ -85,7 +86,7 @@ func (o *ExplainOptions) Complete(args []string) error {
 	}
 	o.clients = clients
 	o.namespace, _ = namespaceOf(o.global, clients)
-	o.color = o.Output != "json" && o.colorOK(o.Out, o.getenv)
+	o.color = o.Output != outputJSON && o.colorOK(o.Out, o.getenv)
 	return nil
 }
 
@@ -104,7 +105,7 @@ func (o *ExplainOptions) Run(ctx context.Context) error {
 			return diagnoseError("could not explain", err)
 		}
 		healthy = list.Healthy
-		if o.Output == "json" {
+		if o.Output == outputJSON {
 			err = writeJSON(o.Out, list)
 		} else {
 			err = diagnose.WriteExplainListText(o.Out, list, text)
@@ -118,7 +119,7 @@ func (o *ExplainOptions) Run(ctx context.Context) error {
 			return diagnoseError("could not explain", err)
 		}
 		healthy = rep.Healthy
-		if o.Output == "json" {
+		if o.Output == outputJSON {
 			err = writeJSON(o.Out, rep)
 		} else {
 			err = diagnose.WriteExplainText(o.Out, rep, text)

@@ -27,14 +27,13 @@ import (
 // MCPOptions are the flags of `opsagent mcp`.
 type MCPOptions struct {
 	// HTTP is the address to serve Streamable HTTP on; empty serves stdio.
-	HTTP             string
-	ReadOnly         bool
-	Tools            []string
-	Yes              bool
-	AllowDestructive bool
-	AllowPrivileged  bool
-	ChartDirs        []string
-	AuditLog         string
+	HTTP      string
+	ReadOnly  bool
+	Tools     []string
+	ChartDirs []string
+	// approvalFlags: --yes, --allow-destructive, --allow-privileged and
+	// --audit-log; MCP clients approve the rest.
+	approvalFlags
 
 	global *GlobalOptions
 	genericiooptions.IOStreams
@@ -83,11 +82,8 @@ Details: docs/mcp.md.`,
 	f.StringVar(&o.HTTP, "http", "", "serve Streamable HTTP on this address (path /mcp; host defaults to 127.0.0.1) instead of stdio")
 	f.BoolVar(&o.ReadOnly, "read-only", false, "serve only the tools that never change the cluster")
 	f.StringSliceVar(&o.Tools, "tools", nil, "serve only these tools (comma-separated names)")
-	f.BoolVarP(&o.Yes, "yes", "y", false, "approve changes in the server's namespace without asking (destructive ones also need --allow-destructive)")
-	f.BoolVar(&o.AllowDestructive, "allow-destructive", false, "permit destructive actions (each still needs approval)")
-	f.BoolVar(&o.AllowPrivileged, "allow-privileged", false, "permit privileged actions (RBAC, cluster-scoped objects, privileged pods); each still needs approval")
+	o.approvalFlags.addFlags(f, approvalOffer{destructive: true, server: true})
 	f.StringArrayVar(&o.ChartDirs, "chart-dir", nil, "folder helm_deploy may read Helm charts and values files from (repeatable; default: only the built-in chart)")
-	f.StringVar(&o.AuditLog, "audit-log", "", "audit log file (default $"+config.KeyAuditLog+", else $XDG_STATE_HOME/opsagent/audit.log)")
 	return cmd
 }
 

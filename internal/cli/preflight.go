@@ -25,6 +25,7 @@ type PreflightOptions struct {
 	ValueFiles []string
 	Set        []string
 	Output     string
+	output     *outputFlag
 
 	global *GlobalOptions
 	genericiooptions.IOStreams
@@ -37,7 +38,7 @@ type PreflightOptions struct {
 
 // NewPreflightOptions returns the defaults.
 func NewPreflightOptions(g *GlobalOptions, streams genericiooptions.IOStreams) *PreflightOptions {
-	return &PreflightOptions{global: g, IOStreams: streams, Output: "text"}
+	return &PreflightOptions{global: g, IOStreams: streams}
 }
 
 // NewCmdPreflight is `opsagent preflight`: can this cluster take the Todo
@@ -67,16 +68,13 @@ read; 2 bad flags or values.`,
 	}
 	cmd.Flags().StringArrayVarP(&o.ValueFiles, "values", "f", nil, "chart values file (may be repeated; a later file wins)")
 	cmd.Flags().StringArrayVar(&o.Set, "set", nil, "chart value on the command line, helm syntax: a.b=1,c=x (may be repeated)")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", o.Output, "output format: text or json")
+	o.output = addOutputFlag(cmd, &o.Output)
 	return cmd
 }
 
 // Validate checks the flags.
 func (o *PreflightOptions) Validate(_ []string) error {
-	if o.Output != "text" && o.Output != "json" {
-		return fmt.Errorf("--output must be text or json, not %q", o.Output)
-	}
-	return nil
+	return o.output.validate()
 }
 
 // Complete loads the chart, merges the values like helm (-f files in order,
@@ -106,7 +104,7 @@ func (o *PreflightOptions) Run(ctx context.Context) error {
 		// The chart did not render with these values.
 		return BadInput(err)
 	}
-	if o.Output == "json" {
+	if o.Output == outputJSON {
 		enc := json.NewEncoder(o.Out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
@@ -116,7 +114,7 @@ func (o *PreflightOptions) Run(ctx context.Context) error {
 		return err
 	}
 	if !rep.Passed {
-		return &ExitError{Code: ExitFailed, Err: errors.New("preflight checks failed"), Silent: o.Output == "json"}
+		return &ExitError{Code: ExitFailed, Err: errors.New("preflight checks failed"), Silent: o.Output == outputJSON}
 	}
 	return nil
 }

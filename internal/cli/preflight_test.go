@@ -68,7 +68,7 @@ func TestPreflightCommand(t *testing.T) {
 			name: "unreachable cluster", server: "https://127.0.0.1:1", wantCode: ExitFailed,
 			want: []string{"cluster-reachable", "FAIL", "minikube start --cpus 2 --memory 4096"},
 		},
-		{name: "bad output", args: []string{"-o", "yaml"}, wantCode: ExitBadInput, wantErr: "--output must be text or json"},
+		{name: "bad output", args: []string{"-o", "yaml"}, wantCode: ExitBadInput, wantErr: badOutput("preflight")},
 		{name: "values the chart rejects", args: []string{"--set", "frontend.replicaCount=-1"}, wantCode: ExitBadInput, wantErr: "render chart"},
 		{name: "missing values file", args: []string{"-f", "/no/such/values.yaml"}, wantCode: ExitBadInput, wantErr: "values:"},
 		{name: "unknown flag", args: []string{"--bogus"}, wantCode: ExitBadInput},

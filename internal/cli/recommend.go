@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/opsagent/opsagent/internal/agent/report"
 	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/tools"
 	"github.com/opsagent/opsagent/internal/tools/usagetools"
@@ -85,8 +86,7 @@ chart a Helm upgrade of the release's values (previewed as its diff).
 	f.StringVar(&o.History, "history", "", "usage history file (default $XDG_STATE_HOME/opsagent/usage/<context>.json)")
 	f.StringVar(&o.PrometheusURL, "prometheus-url", "", "read usage first from this Prometheus (cAdvisor series; default $"+envPrometheusURL+")")
 	f.BoolVar(&o.Apply, "apply", false, "apply each recommended change through the approval gate")
-	o.addOutputFlag(f)
-	o.addMutationFlags(f, true)
+	o.addSharedFlags(cmd, &approvalOffer{destructive: true})
 	return cmd
 }
 
@@ -184,12 +184,13 @@ func (o *RecommendOptions) apply(ctx context.Context, res *usagetools.Result) er
 			if _, err := fmt.Fprintf(o.Out, "\n%s %s, container %s:\n", call.Namespace, call.Workload, call.Container); err != nil {
 				return fmt.Errorf("write output: %w", err)
 			}
-			if err := printRecord(o.Out, rec); err != nil {
+			if err := report.Record(o.Out, rec, report.Options{ShowReadResults: true}); err != nil {
 				return fmt.Errorf("write output: %w", err)
 			}
 		}
 		if err := rec.Err(); err != nil {
-			failed = &ExitError{Code: exitCodeFor(err), Err: err}
+			// The text shows the error with the record.
+			failed = &ExitError{Code: exitCodeFor(err), Err: err, Silent: o.Output == outputText}
 			break
 		}
 	}

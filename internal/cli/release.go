@@ -5,25 +5,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/opsagent/opsagent/internal/agent/report"
 	"github.com/opsagent/opsagent/internal/config"
 	"github.com/opsagent/opsagent/internal/kube"
-	"github.com/opsagent/opsagent/internal/release"
 	"github.com/opsagent/opsagent/internal/session"
-	"github.com/opsagent/opsagent/internal/termsafe"
 	"github.com/opsagent/opsagent/internal/tools"
 	"github.com/opsagent/opsagent/internal/tools/releasetools"
 )
@@ -35,17 +30,13 @@ const maxReleaseTimeout = time.Hour
 // builds one tool call and runs it through the same tools.Gate, approval
 // policy and audit log as the agent.
 type releaseOptions struct {
-	Yes              bool
-	AllowDestructive bool
-	AllowPrivileged  bool
-	DryRun           bool
-	NonInteractive   bool
-	Output           string
-	AuditLog         string
-	Timeout          time.Duration
+	approvalFlags
+	Output  string
+	Timeout time.Duration
 
 	global *GlobalOptions
 	genericiooptions.IOStreams
+	output *outputFlag
 	// newTools builds the tools the gate runs: the Helm tools, or the one
 	// tool a create command built for its values.
 	newTools func(*kube.Clients) []tools.Tool
@@ -62,7 +53,7 @@ type releaseOptions struct {
 }
 
 func newReleaseOptions(g *GlobalOptions, streams genericiooptions.IOStreams) *releaseOptions {
-	o := &releaseOptions{Output: outputText, global: g, IOStreams: streams, getenv: os.Getenv, isTerminal: isTerminal}
+	o := &releaseOptions{global: g, IOStreams: streams, getenv: os.Getenv, isTerminal: isTerminal}
 	o.newTools = o.helmTools
 	return o
 }
@@ -71,29 +62,18 @@ func (o *releaseOptions) helmTools(c *kube.Clients) []tools.Tool {
 	return releasetools.New(c.Getter, session.Namespace(c), o.helm)
 }
 
-// addOutputFlag adds -o, which every release command has.
-func (o *releaseOptions) addOutputFlag(f *pflag.FlagSet) {
-	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: text or json (the tool call record)")
-}
-
-// addMutationFlags adds the approval flags of the commands that change the
-// cluster; they mean what the agent's flags of the same name mean.
-func (o *releaseOptions) addMutationFlags(f *pflag.FlagSet, destructive bool) {
-	f.BoolVarP(&o.Yes, "yes", "y", false, "approve the change without asking")
-	if destructive {
-		f.BoolVar(&o.AllowDestructive, "allow-destructive", false, "permit this destructive action (also needs --yes or a terminal answer)")
+// addSharedFlags adds -o, which every release command has, and for a command that
+// changes the cluster the approval flags.
+func (o *releaseOptions) addSharedFlags(cmd *cobra.Command, offer *approvalOffer) {
+	if offer != nil {
+		o.approvalFlags.addFlags(cmd.Flags(), *offer)
 	}
-	f.BoolVar(&o.AllowPrivileged, "allow-privileged", false, "permit a chart that renders privileged objects (RBAC, cluster-scoped kinds, webhooks, CRDs, privileged pods)")
-	f.BoolVar(&o.DryRun, "dry-run", false, "show what would change and change nothing")
-	f.BoolVar(&o.NonInteractive, "non-interactive", false, "never ask: a change not approved by --yes is not made (exit 3)")
-	f.StringVar(&o.AuditLog, "audit-log", "", "audit log file (default $"+config.KeyAuditLog+", else $XDG_STATE_HOME/opsagent/audit.log)")
+	o.output = addOutputFlag(cmd, &o.Output)
 }
 
 func (o *releaseOptions) validate() error {
-	switch o.Output {
-	case outputText, outputJSON:
-	default:
-		return fmt.Errorf("--output %q: want %s or %s", o.Output, outputText, outputJSON)
+	if err := o.output.validate(); err != nil {
+		return err
 	}
 	if o.Timeout < 0 || o.Timeout > maxReleaseTimeout {
 		return fmt.Errorf("--timeout must be between 0 and %s, got %s", maxReleaseTimeout, o.Timeout)
@@ -119,7 +99,7 @@ func (o *releaseOptions) newReleaseGate() (*tools.Gate, error) {
 	if err != nil {
 		return nil, err
 	}
-	settings := session.GateSettings{Yes: o.Yes, AllowDestructive: o.AllowDestructive, AllowPrivileged: o.AllowPrivileged, DryRun: o.DryRun, AuditLog: cfg.AuditLog}
+	settings := o.gateSettings(cfg.AuditLog)
 	if o.createNamespace {
 		settings.CreateNamespace = session.Namespace(clients)
 	}
@@ -148,81 +128,14 @@ func (o *releaseOptions) call(ctx context.Context, tool string, args any) error 
 		if err := enc.Encode(rec); err != nil {
 			return fmt.Errorf("write JSON output: %w", err)
 		}
-	} else if err := printRecord(o.Out, rec); err != nil {
+	} else if err := report.Record(o.Out, rec, report.Options{ShowReadResults: true}); err != nil {
 		return fmt.Errorf("write output: %w", err)
 	}
 	if err := rec.Err(); err != nil {
-		return &ExitError{Code: exitCodeFor(err), Err: err}
+		// The text shows the error with the record, as the agent's does.
+		return &ExitError{Code: exitCodeFor(err), Err: err, Silent: o.Output == outputText}
 	}
 	return nil
-}
-
-// printRecord writes a record for a person: the preview, then the result.
-func printRecord(w io.Writer, rec *tools.Record) error {
-	var b strings.Builder
-	if p := rec.Preview; p != nil {
-		fmt.Fprintf(&b, "Preview (%s): %s\n", rec.Risk, p.Summary)
-		if p.Diff != "" {
-			b.WriteString(p.Diff + "\n")
-		}
-		if rec.DryRun {
-			b.WriteString("Dry run: nothing was changed.\n")
-		}
-	}
-	if rec.Err() == nil && !rec.DryRun {
-		writeResult(&b, rec.Result)
-	}
-	// Release names, descriptions, notes and diffs come from the cluster.
-	_, err := io.WriteString(w, termsafe.Text(b.String()))
-	return err
-}
-
-func writeResult(b *strings.Builder, result any) {
-	switch r := result.(type) {
-	case *release.DeployResult:
-		verb := map[release.Action]string{release.ActionInstall: "installed", release.ActionUpgrade: "upgraded"}[r.Action]
-		fmt.Fprintf(b, "Release %q %s in namespace %q: revision %d, status %s, chart %s.\n",
-			r.Release.Name, verb, r.Release.Namespace, r.Release.Revision, r.Release.Status, r.Release.Chart)
-		for _, obj := range r.Objects {
-			fmt.Fprintf(b, "  %s\n", obj)
-		}
-		if r.Notes != "" {
-			fmt.Fprintf(b, "\nNOTES:\n%s\n", strings.TrimRight(r.Notes, "\n"))
-		}
-	case *release.Status:
-		fmt.Fprintf(b, "NAME: %s\nNAMESPACE: %s\nSTATUS: %s\nREVISION: %d\nCHART: %s\nAPP VERSION: %s\nLAST DEPLOYED: %s\n",
-			r.Name, r.Namespace, r.Status, r.Revision, r.Chart, r.AppVersion, r.Updated.Format(time.RFC1123))
-		if r.Description != "" {
-			fmt.Fprintf(b, "DESCRIPTION: %s\n", r.Description)
-		}
-		b.WriteString("OBJECTS:\n")
-		for _, obj := range r.Objects {
-			fmt.Fprintf(b, "  %s\n", obj)
-		}
-	case *releasetools.HistoryResult:
-		tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
-		_, _ = fmt.Fprintln(tw, "REVISION\tUPDATED\tSTATUS\tCHART\tAPP VERSION\tDESCRIPTION") // into b: cannot fail
-		for _, rv := range r.Revisions {
-			_, _ = fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", rv.Revision, rv.Updated.Format(time.DateTime), rv.Status, rv.Chart, rv.AppVersion, rv.Description)
-		}
-		_ = tw.Flush() // writes to a strings.Builder
-	case *release.RollbackResult:
-		fmt.Fprintf(b, "Release %q rolled back from revision %d to %d's chart and values: now revision %d, status %s.\n",
-			r.Release.Name, r.FromRevision, r.ToRevision, r.Release.Revision, r.Release.Status)
-	case *release.UninstallResult:
-		fmt.Fprintf(b, "Release %q uninstalled from namespace %q: %d objects removed.\n", r.Release.Name, r.Release.Namespace, len(r.Removed))
-		for _, k := range r.Kept {
-			fmt.Fprintf(b, "  kept %s: %s\n", k.Object, k.Reason)
-		}
-	case map[string]any:
-		if msg, ok := r["message"].(string); ok {
-			b.WriteString(msg + "\n")
-		}
-	case nil:
-	default:
-		data, _ := json.MarshalIndent(r, "", "  ") // results are JSON-shaped
-		b.Write(append(data, '\n'))
-	}
 }
 
 // InstallOptions are the flags of `opsagent install`.
@@ -266,8 +179,7 @@ Exit codes: 0 done; 1 failed; 2 bad input; 3 approval needed and not given.`,
 	f.BoolVar(&o.Wait, "wait", o.Wait, "wait until the workloads are ready")
 	f.BoolVar(&o.ReuseValues, "reuse-values", false, "on upgrade, keep the last revision's values and apply -f/--set on top")
 	f.DurationVar(&o.Timeout, "timeout", 0, "how long to wait (default 5m)")
-	o.addMutationFlags(f, false)
-	o.addOutputFlag(f)
+	o.addSharedFlags(cmd, &approvalOffer{})
 	return cmd
 }
 
@@ -358,7 +270,7 @@ func newReadReleaseCmd(g *GlobalOptions, streams genericiooptions.IOStreams, too
 			return o.call(cmd.Context(), tool, a)
 		},
 	}
-	o.addOutputFlag(cmd.Flags())
+	o.addSharedFlags(cmd, nil)
 	return cmd
 }
 
@@ -390,8 +302,7 @@ func NewCmdRollback(g *GlobalOptions, streams genericiooptions.IOStreams) *cobra
 	f := cmd.Flags()
 	f.BoolVar(&wait, "wait", wait, "wait until the restored workloads are ready")
 	f.DurationVar(&o.Timeout, "timeout", 0, "how long to wait (default 5m)")
-	o.addMutationFlags(f, false)
-	o.addOutputFlag(f)
+	o.addSharedFlags(cmd, &approvalOffer{})
 	return cmd
 }
 
@@ -419,7 +330,6 @@ stay. The preview lists what is removed and kept. Being destructive, it needs
 	f := cmd.Flags()
 	f.BoolVar(&wait, "wait", wait, "wait until the removed objects are gone")
 	f.DurationVar(&o.Timeout, "timeout", 0, "how long to wait (default 5m)")
-	o.addMutationFlags(f, true)
-	o.addOutputFlag(f)
+	o.addSharedFlags(cmd, &approvalOffer{destructive: true})
 	return cmd
 }

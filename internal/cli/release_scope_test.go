@@ -59,8 +59,8 @@ func TestInstallCreateNamespaceUnderYes(t *testing.T) {
 		}
 	}
 	res = run("install", "rbac", dir, "-n", env.Namespace, "--yes", "--wait=false", "--atomic=false")
-	if res.code != ExitApprovalRequired || !strings.Contains(res.stderr, "--allow-privileged") {
-		t.Errorf("install of a ClusterRoleBinding under --yes: exit %d, want %d naming --allow-privileged\n%s", res.code, ExitApprovalRequired, res.stderr)
+	if res.code != ExitApprovalRequired || !strings.Contains(res.stdout, "✗ ") || !strings.Contains(res.stdout, "--allow-privileged") {
+		t.Errorf("install of a ClusterRoleBinding under --yes: exit %d, want %d naming --allow-privileged\n%s%s", res.code, ExitApprovalRequired, res.stdout, res.stderr)
 	}
 	if res := run("status", "rbac", "-n", env.Namespace); res.code != ExitBadInput {
 		t.Errorf("status after the refused install: exit %d, want %d (not installed)", res.code, ExitBadInput)

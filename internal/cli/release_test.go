@@ -150,8 +150,8 @@ func TestReleaseLifecycle(t *testing.T) {
 
 	// Uninstall is destructive: --yes alone is not enough.
 	res = run(mut("uninstall", rel, "--yes")...)
-	if res.code != ExitApprovalRequired || !strings.Contains(res.stderr, "--allow-destructive") {
-		t.Fatalf("uninstall without --allow-destructive: exit = %d, want %d\n%s", res.code, ExitApprovalRequired, res.stderr)
+	if res.code != ExitApprovalRequired || !strings.Contains(res.stdout, "✗ ") || !strings.Contains(res.stdout, "--allow-destructive") {
+		t.Fatalf("uninstall without --allow-destructive: exit = %d, want %d\n%s%s", res.code, ExitApprovalRequired, res.stdout, res.stderr)
 	}
 	res = run(mut("uninstall", rel, "--allow-destructive")...)
 	if res.code != ExitApprovalRequired {

@@ -44,6 +44,7 @@ type SandboxUpOptions struct {
 	Output   string
 	Binaries sandboxBinaries
 	genericiooptions.IOStreams
+	output *outputFlag
 }
 
 func newCmdSandboxUp(streams genericiooptions.IOStreams) *cobra.Command {
@@ -67,7 +68,7 @@ func newCmdSandboxUp(streams genericiooptions.IOStreams) *cobra.Command {
 	f.StringVar(&o.Config.BinDir, "bin-dir", "", "folder with the control-plane binaries (default "+sandbox.DefaultBinDir()+")")
 	f.DurationVar(&o.Config.Timeout, "timeout", 2*time.Minute, "how long to wait for the cluster to be ready")
 	o.Binaries.addFlags(f)
-	f.StringVarP(&o.Output, "output", "o", "", "output format: '' (text) or json")
+	o.output = addOutputFlag(cmd, &o.Output)
 	return cmd
 }
 
@@ -79,7 +80,7 @@ func (o *SandboxUpOptions) Validate(_ []string) error {
 	if o.Config.Ports.APIServer < 0 || o.Config.Ports.APIServer > 65535 {
 		return fmt.Errorf("--api-port must be a TCP port, got %d", o.Config.Ports.APIServer)
 	}
-	return validateOutput(o.Output)
+	return o.output.validate()
 }
 
 // Complete sends the progress of the start to stderr.
@@ -101,7 +102,7 @@ func (o *SandboxUpOptions) Run(ctx context.Context) error {
 		}
 		return &ExitError{Code: code, Err: fmt.Errorf("sandbox up: %w", withBinariesHint(err))}
 	}
-	if o.Output == "json" {
+	if o.Output == outputJSON {
 		return writeJSON(o.Out, st)
 	}
 	_, err = fmt.Fprintf(o.Out, "sandbox %q is ready in %s: %d node(s), API at %s\nkubeconfig: %s (context %s)\n\n"+
@@ -144,13 +145,14 @@ func newCmdSandboxDown(streams genericiooptions.IOStreams) *cobra.Command {
 
 func newCmdSandboxStatus(streams genericiooptions.IOStreams) *cobra.Command {
 	var name, output string
+	var outFlag *outputFlag
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show the health of each sandbox component and node",
 		Long:  "Shows each component's process and health endpoint, and each node. Exits 1 when anything is unhealthy.",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := validateOutput(output); err != nil {
+			if err := outFlag.validate(); err != nil {
 				return BadInput(err)
 			}
 			r, err := sandbox.Status(cmd.Context(), sandbox.StateDir(name))
@@ -160,7 +162,7 @@ func newCmdSandboxStatus(streams genericiooptions.IOStreams) *cobra.Command {
 				}
 				return &ExitError{Code: ExitFailed, Err: err}
 			}
-			if output == "json" {
+			if output == outputJSON {
 				if err := writeJSON(streams.Out, r); err != nil {
 					return err
 				}
@@ -174,7 +176,7 @@ func newCmdSandboxStatus(streams genericiooptions.IOStreams) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&name, "name", sandbox.DefaultName, "sandbox name")
-	cmd.Flags().StringVarP(&output, "output", "o", "", "output format: '' (text) or json")
+	outFlag = addOutputFlag(cmd, &output)
 	return cmd
 }
 
@@ -255,14 +257,6 @@ func newCmdSandboxProvisioner() *cobra.Command {
 	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig of the sandbox")
 	cmd.Flags().StringVar(&volumes, "volumes", "", "folder that holds the volumes")
 	return cmd
-}
-
-func validateOutput(o string) error {
-	switch o {
-	case "", "text", "json":
-		return nil
-	}
-	return fmt.Errorf("unknown output format %q: use json or leave it empty for text", o)
 }
 
 func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {

@@ -94,7 +94,7 @@ token. docs/serve.md explains the identity model.`,
 	f.BoolVar(&o.NoLocalToken, "no-local-token", false, "print no access token: every caller brings a Kubernetes token")
 	f.BoolVar(&o.PlannerOnly, "no-llm", false, "use the deterministic planner even if a model is configured")
 	f.DurationVar(&o.ApprovalTimeout, "approval-timeout", o.ApprovalTimeout, "how long a pending change waits for approval")
-	f.StringVar(&o.AuditLog, "audit-log", "", "audit log file (default $"+config.KeyAuditLog+", else $XDG_STATE_HOME/opsagent/audit.log)")
+	addAuditLogFlag(f, &o.AuditLog)
 	return cmd
 }
 

@@ -18,6 +18,7 @@ type TopOptions struct {
 	AllNamespaces bool
 	Selector      string
 	Output        string
+	output        *outputFlag
 	Sort          string
 
 	global *GlobalOptions
@@ -33,7 +34,7 @@ type TopOptions struct {
 // NewCmdTop is `opsagent top [pods|nodes]`: usage next to requests and
 // limits, sorted by waste or pressure.
 func NewCmdTop(g *GlobalOptions, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &TopOptions{global: g, IOStreams: streams, Output: outputText, Sort: string(usage.SortWaste)}
+	o := &TopOptions{global: g, IOStreams: streams, Sort: string(usage.SortWaste)}
 	cmd := &cobra.Command{
 		Use:   "top [pods|nodes]",
 		Short: "Show CPU and memory usage next to requests and limits",
@@ -59,7 +60,7 @@ memory in bytes.`,
 	f := cmd.Flags()
 	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "every namespace")
 	f.StringVarP(&o.Selector, "selector", "l", "", "label selector on pods")
-	f.StringVarP(&o.Output, "output", "o", o.Output, "output format: text or json")
+	o.output = addOutputFlag(cmd, &o.Output)
 	f.StringVar(&o.Sort, "sort", o.Sort, "order: waste (reserved and unused first) or pressure (closest to request or limit first)")
 	return cmd
 }
@@ -69,7 +70,7 @@ func (o *TopOptions) Validate(args []string) error {
 	if _, err := topNodes(args); err != nil {
 		return err
 	}
-	if err := validateOutput(o.Output); err != nil {
+	if err := o.output.validate(); err != nil {
 		return err
 	}
 	if _, err := usage.ParseSortBy(o.Sort); err != nil {

@@ -14,6 +14,7 @@ import (
 type VersionOptions struct {
 	Output string
 	genericiooptions.IOStreams
+	output *outputFlag
 }
 
 // NewCmdVersion is `opsagent version`: what this binary is and which
@@ -27,19 +28,19 @@ func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
   opsagent version -o json`,
 		Args: exactArgs(0),
 		RunE: func(_ *cobra.Command, _ []string) error {
-			if err := validateOutput(o.Output); err != nil {
+			if err := o.output.validate(); err != nil {
 				return BadInput(err)
 			}
 			return o.Run(version.Get())
 		},
 	}
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "output format: '' (text) or json")
+	o.output = addOutputFlag(cmd, &o.Output)
 	return cmd
 }
 
 // Run prints info.
 func (o *VersionOptions) Run(info version.Info) error {
-	if o.Output == "json" {
+	if o.Output == outputJSON {
 		return writeJSON(o.Out, info)
 	}
 	unknown := func(s string) string {

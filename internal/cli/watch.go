@@ -49,7 +49,7 @@ type WatchOptions struct {
 // NewCmdWatch is `opsagent watch`: diagnose continuously, report what
 // opens and what is resolved, alert, export metrics, sample usage.
 func NewCmdWatch(g *GlobalOptions, streams genericiooptions.IOStreams) *cobra.Command {
-	o := &WatchOptions{global: g, IOStreams: streams, getenv: os.Getenv, diagnoseScope: diagnoseScope{Output: outputText}, Interval: 30 * time.Second,
+	o := &WatchOptions{global: g, IOStreams: streams, getenv: os.Getenv, Interval: 30 * time.Second,
 		SyncTimeout: 2 * time.Minute, AlertRepeat: 4 * time.Hour, AlertResolve: time.Minute, SampleInterval: time.Minute}
 	cmd := &cobra.Command{
 		Use:   "watch",
@@ -88,7 +88,7 @@ cannot start (cluster unreachable, caches not filled within --sync-timeout).`,
 		RunE: runOptions(o),
 	}
 	f := cmd.Flags()
-	o.addFlags(f, "watch", "text or json (one WatchEvent per line)")
+	o.addFlags(cmd, "watch")
 	f.DurationVar(&o.Interval, "interval", o.Interval, "diagnose again this often without changes (time-based rules)")
 	f.DurationVar(&o.SyncTimeout, "sync-timeout", o.SyncTimeout, "how long the first read of the cluster may take")
 	f.StringArrayVar(&o.Webhooks, "alert-webhook", nil, "send alerts as JSON to this URL (repeatable)")

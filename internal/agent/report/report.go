@@ -1,7 +1,9 @@
-// Package report prints agent runs for people: each action with its
-// preview, approval and outcome, then the answer. Tool results are rendered
-// generically from their JSON: scalar fields as "key: value", lists of
-// objects as tables, a "log" field (or any multi-line text) as a block.
+// Package report prints tool call records and agent runs for people: each
+// record with its preview, approval, outcome and result (Record), and a run
+// as its actions, each under its call, then the answer (Text). Results of
+// the Helm tools have their own form (Helm's); the others are rendered from
+// their JSON: scalar fields as "key: value", lists of objects as tables, a
+// "log" field (or any multi-line text) as a block.
 package report
 
 import (
@@ -15,7 +17,6 @@ import (
 
 	"github.com/opsagent/opsagent/internal/agent"
 	"github.com/opsagent/opsagent/internal/termsafe"
-	"github.com/opsagent/opsagent/internal/tools"
 )
 
 // Options tune the text report.
@@ -43,7 +44,13 @@ func Text(w io.Writer, run *agent.Run, o Options) error {
 	}
 	fmt.Fprintf(&b, "mode: %s\n", mode)
 	for _, rec := range run.Actions {
-		writeAction(&b, rec, o)
+		// Each action under its call, indented.
+		fmt.Fprintf(&b, "\n→ %s %s", rec.Tool, compactJSON(rec.Args))
+		if rec.Risk.Mutates() {
+			fmt.Fprintf(&b, "  [%s]", rec.Risk)
+		}
+		b.WriteString("\n")
+		writeRecord(&b, rec, o, "  ")
 	}
 	if run.Answer != "" {
 		fmt.Fprintf(&b, "\n%s\n", strings.TrimSpace(run.Answer))
@@ -68,57 +75,6 @@ func ActionError(run *agent.Run) bool {
 		}
 	}
 	return false
-}
-
-func writeAction(b *bytes.Buffer, rec *tools.Record, o Options) {
-	fmt.Fprintf(b, "\n→ %s %s", rec.Tool, compactJSON(rec.Args))
-	if rec.Risk.Mutates() {
-		fmt.Fprintf(b, "  [%s]", rec.Risk)
-	}
-	b.WriteString("\n")
-	if rec.Preview != nil && rec.Preview.Summary != "" {
-		fmt.Fprintf(b, "  change: %s\n", rec.Preview.Summary)
-		if rec.Preview.Diff != "" {
-			b.WriteString(indent(rec.Preview.Diff, "          "))
-		}
-	}
-	switch {
-	case rec.Error != "":
-		fmt.Fprintf(b, "  ✗ %s\n", rec.Error)
-		return
-	case rec.DryRun:
-		b.WriteString("  dry run: nothing was changed\n")
-		return
-	case rec.Risk.Mutates() && rec.ApprovedBy != "":
-		fmt.Fprintf(b, "  approved: %s\n", rec.ApprovedBy)
-	}
-	fields := orderedFields(rec.Result)
-	if msg, ok := fields.get("message"); ok && msg.scalar != "" {
-		fmt.Fprintf(b, "  ✓ %s\n", msg.scalar)
-		if rec.Risk.Mutates() {
-			return
-		}
-	} else {
-		b.WriteString("  ✓ done\n")
-	}
-	if !rec.Risk.Mutates() && o.ShowReadResults && rec.Result != nil {
-		// Results that know their own human form (a diagnosis) print it,
-		// the same text their subcommand prints.
-		if tr, ok := rec.Result.(TextRenderer); ok {
-			var out bytes.Buffer
-			if err := tr.RenderText(&out); err == nil {
-				b.WriteString(indent(strings.TrimRight(out.String(), "\n"), "  "))
-				b.WriteString("\n")
-				return
-			}
-		}
-		writeValue(b, fields, "  ")
-	}
-}
-
-// TextRenderer is implemented by tool results with a human text form.
-type TextRenderer interface {
-	RenderText(w io.Writer) error
 }
 
 // field is one key of a JSON object, in document order.
@@ -285,12 +241,20 @@ func cellText(f field) string {
 	return s
 }
 
+// indent prefixes each line of s but the empty ones with pad, and ends it
+// with a newline.
 func indent(s, pad string) string {
 	s = strings.TrimRight(s, "\n")
 	if s == "" {
 		return ""
 	}
-	return pad + strings.ReplaceAll(s, "\n", "\n"+pad) + "\n"
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = pad + l
+		}
+	}
+	return strings.Join(lines, "\n") + "\n"
 }
 
 func compactJSON(raw json.RawMessage) string {
