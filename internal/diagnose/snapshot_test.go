@@ -3,54 +3,16 @@ package diagnose
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 
 	"github.com/opsagent/opsagent/internal/redact"
 	"github.com/opsagent/opsagent/internal/testcluster"
 )
-
-// request is one API request a test saw: path, query and Accept header.
-type request struct{ path, query, accept string }
-
-// recorder records the requests made through a rest.Config.
-type recorder struct {
-	mu   sync.Mutex
-	reqs []request
-}
-
-func (r *recorder) wrap(cfg *rest.Config) *rest.Config {
-	cfg = rest.CopyConfig(cfg)
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-			r.mu.Lock()
-			r.reqs = append(r.reqs, request{req.URL.Path, req.URL.RawQuery, req.Header.Get("Accept")})
-			r.mu.Unlock()
-			return rt.RoundTrip(req)
-		})
-	})
-	return cfg
-}
-
-// lists returns the recorded requests to path (a collection URL).
-func (r *recorder) lists(path string) []request {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []request
-	for _, q := range r.reqs {
-		if q.path == path {
-			out = append(out, q)
-		}
-	}
-	return out
-}
 
 // TestSnapshotPages lists a namespace holding more objects than the page
 // size: every object is read, a page at a time; objects are kept without
@@ -91,8 +53,8 @@ func TestSnapshotPages(t *testing.T) {
 		}
 	}
 
-	var rec recorder
-	d, err := NewForConfig(rec.wrap(env.RESTConfig), "test")
+	var rec testcluster.Recorder
+	d, err := NewForConfig(rec.Wrap(env.RESTConfig), "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,33 +72,33 @@ func TestSnapshotPages(t *testing.T) {
 			t.Errorf("pod %s kept its managed fields", p.Name)
 		}
 	}
-	pods := rec.lists("/api/v1/namespaces/" + ns + "/pods")
+	pods := rec.Lists("/api/v1/namespaces/" + ns + "/pods")
 	if len(pods) < (n+page-1)/page {
 		t.Errorf("%d pod LISTs for %d pods at %d a page: not paged (%v)", len(pods), n, page, pods)
 	}
 	for _, q := range pods {
-		if !strings.Contains(q.query, fmt.Sprintf("limit=%d", page)) {
-			t.Errorf("pod LIST without limit=%d: %q", page, q.query)
+		if !strings.Contains(q.Query, fmt.Sprintf("limit=%d", page)) {
+			t.Errorf("pod LIST without limit=%d: %q", page, q.Query)
 		}
 	}
 
 	// Secrets: values read in pages without Helm records, the records as
 	// metadata only.
 	var values, records int
-	for _, q := range rec.lists("/api/v1/namespaces/" + ns + "/secrets") {
+	for _, q := range rec.Lists("/api/v1/namespaces/" + ns + "/secrets") {
 		switch {
-		case strings.Contains(q.query, "type%21%3Dhelm.sh"), strings.Contains(q.query, "type!=helm.sh"):
+		case strings.Contains(q.Query, "type%21%3Dhelm.sh"), strings.Contains(q.Query, "type!=helm.sh"):
 			values++
-		case strings.Contains(q.query, "type%3Dhelm.sh"), strings.Contains(q.query, "type=helm.sh"):
+		case strings.Contains(q.Query, "type%3Dhelm.sh"), strings.Contains(q.Query, "type=helm.sh"):
 			records++
-			if !strings.Contains(q.accept, "as=PartialObjectMetadataList") {
-				t.Errorf("Helm release records listed whole (Accept %q), want metadata only", q.accept)
+			if !strings.Contains(q.Accept, "as=PartialObjectMetadataList") {
+				t.Errorf("Helm release records listed whole (Accept %q), want metadata only", q.Accept)
 			}
 		default:
-			t.Errorf("Secret LIST without a type selector: %q", q.query)
+			t.Errorf("Secret LIST without a type selector: %q", q.Query)
 		}
-		if !strings.Contains(q.query, fmt.Sprintf("limit=%d", page)) {
-			t.Errorf("Secret LIST without limit=%d: %q", page, q.query)
+		if !strings.Contains(q.Query, fmt.Sprintf("limit=%d", page)) {
+			t.Errorf("Secret LIST without limit=%d: %q", page, q.Query)
 		}
 	}
 	if values < (n+page-1)/page || records < 2 {

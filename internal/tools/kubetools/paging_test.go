@@ -3,10 +3,8 @@ package kubetools
 import (
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,38 +13,17 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
 	"github.com/opsagent/opsagent/internal/kube"
+	"github.com/opsagent/opsagent/internal/testcluster"
 	"github.com/opsagent/opsagent/internal/tools"
 )
 
-// request is one API request a test saw.
-type request struct{ path, query, accept string }
-
-// recorder records the requests made through the clients it wraps.
-type recorder struct {
-	mu   sync.Mutex
-	reqs []request
-}
-
-type roundTripFunc func(*http.Request) (*http.Response, error)
-
-func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// clients returns a copy of c whose requests go through r.
-func (r *recorder) clients(t *testing.T, c *kube.Clients) *kube.Clients {
+// recordedClients returns a copy of c whose requests rec records.
+func recordedClients(t *testing.T, rec *testcluster.Recorder, c *kube.Clients) *kube.Clients {
 	t.Helper()
-	cfg := rest.CopyConfig(c.Config)
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
-			r.mu.Lock()
-			r.reqs = append(r.reqs, request{req.URL.Path, req.URL.RawQuery, req.Header.Get("Accept")})
-			r.mu.Unlock()
-			return rt.RoundTrip(req)
-		})
-	})
+	cfg := rec.Wrap(c.Config)
 	out := *c
 	out.Config = cfg
 	var err error
@@ -59,33 +36,20 @@ func (r *recorder) clients(t *testing.T, c *kube.Clients) *kube.Clients {
 	return &out
 }
 
-// lists returns the recorded requests to path (a collection URL).
-func (r *recorder) lists(path string) []request {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []request
-	for _, q := range r.reqs {
-		if q.path == path {
-			out = append(out, q)
-		}
-	}
-	return out
-}
-
 // wantMetadataPages checks that the LISTs to path were at least pages
 // requests, each for metadata only with limit=page.
-func wantMetadataPages(t *testing.T, rec *recorder, path string, page, pages int) {
+func wantMetadataPages(t *testing.T, rec *testcluster.Recorder, path string, page, pages int) {
 	t.Helper()
-	got := rec.lists(path)
+	got := rec.Lists(path)
 	if len(got) < pages {
 		t.Errorf("%d LISTs of %s, want at least %d pages of %d: %v", len(got), path, pages, page, got)
 	}
 	for _, q := range got {
-		if !strings.Contains(q.query, fmt.Sprintf("limit=%d", page)) {
-			t.Errorf("LIST %s without limit=%d: %q", path, page, q.query)
+		if !strings.Contains(q.Query, fmt.Sprintf("limit=%d", page)) {
+			t.Errorf("LIST %s without limit=%d: %q", path, page, q.Query)
 		}
-		if !strings.Contains(q.accept, "as=PartialObjectMetadataList") {
-			t.Errorf("LIST %s read whole objects (Accept %q), want metadata only", path, q.accept)
+		if !strings.Contains(q.Accept, "as=PartialObjectMetadataList") {
+			t.Errorf("LIST %s read whole objects (Accept %q), want metadata only", path, q.Accept)
 		}
 	}
 }
@@ -130,8 +94,8 @@ func TestClusterResolveAcrossPages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var rec recorder
-			c := rec.clients(t, e.c)
+			var rec testcluster.Recorder
+			c := recordedClients(t, &rec, e.c)
 			ctx := withListBounds(t.Context(), page, tt.keep)
 			var got string
 			var err error
@@ -215,8 +179,8 @@ func TestClusterDescribeWorkloadReplicaSetsAcrossPages(t *testing.T) {
 		}
 	}
 
-	var rec recorder
-	c := rec.clients(t, e.c)
+	var rec testcluster.Recorder
+	c := recordedClients(t, &rec, e.c)
 	u, err := c.Dynamic.Resource(appsv1.SchemeGroupVersion.WithResource("deployments")).Namespace(ns).Get(ctx, "web", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -238,9 +202,9 @@ func TestClusterDescribeWorkloadReplicaSetsAcrossPages(t *testing.T) {
 	}
 	path := "/apis/apps/v1/namespaces/" + ns + "/replicasets"
 	wantMetadataPages(t, &rec, path, page, 2)
-	for _, q := range rec.lists(path) {
-		if !strings.Contains(q.query, "labelSelector=app%3Dweb") {
-			t.Errorf("ReplicaSet LIST without web's selector: %q", q.query)
+	for _, q := range rec.Lists(path) {
+		if !strings.Contains(q.Query, "labelSelector=app%3Dweb") {
+			t.Errorf("ReplicaSet LIST without web's selector: %q", q.Query)
 		}
 	}
 }
