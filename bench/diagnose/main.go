@@ -300,7 +300,7 @@ func runCLIs(kubeconfig string, clis []string, runs int) error {
 	}
 	for _, bin := range clis {
 		fmt.Printf("\nCLI %s diagnose -A -o json:\n", bin)
-		var times []time.Duration
+		var times, cpus []time.Duration
 		var rssKiB int64
 		for i := range runs + 1 {
 			argv := []string{bin, "diagnose", "-A", "-o", "json", "--kubeconfig", kubeconfig}
@@ -312,7 +312,7 @@ func runCLIs(kubeconfig string, clis []string, runs int) error {
 				}
 				_ = f.Close()
 				rssFile = f.Name()
-				argv = append([]string{gnuTime, "-f", "%M", "-o", rssFile}, argv...)
+				argv = append([]string{gnuTime, "-f", "%M %U %S", "-o", rssFile}, argv...)
 			}
 			cmd := exec.Command(argv[0], argv[1:]...)
 			start := time.Now()
@@ -324,9 +324,14 @@ func runCLIs(kubeconfig string, clis []string, runs int) error {
 			if rssFile != "" {
 				if b, err := os.ReadFile(rssFile); err == nil {
 					// GNU time writes "Command exited with non-zero status 4" first.
-					lines := strings.Fields(string(b))
-					if n, err := strconv.ParseInt(lines[len(lines)-1], 10, 64); err == nil && i > 0 {
-						rssKiB = max(rssKiB, n)
+					f := strings.Fields(string(b))
+					if len(f) >= 3 && i > 0 {
+						if n, err := strconv.ParseInt(f[len(f)-3], 10, 64); err == nil {
+							rssKiB = max(rssKiB, n)
+						}
+						user, _ := strconv.ParseFloat(f[len(f)-2], 64)
+						sys, _ := strconv.ParseFloat(f[len(f)-1], 64)
+						cpus = append(cpus, time.Duration((user+sys)*float64(time.Second)))
 					}
 				}
 				_ = os.Remove(rssFile)
@@ -337,7 +342,12 @@ func runCLIs(kubeconfig string, clis []string, runs int) error {
 			times = append(times, took)
 		}
 		slices.Sort(times)
-		fmt.Printf("  wall: median %s, best %s over %d runs; peak RSS %.0f MiB\n", times[len(times)/2].Round(time.Millisecond), times[0].Round(time.Millisecond), runs, float64(rssKiB)/1024)
+		slices.Sort(cpus)
+		cpu := "not measured"
+		if len(cpus) > 0 {
+			cpu = cpus[len(cpus)/2].Round(10 * time.Millisecond).String()
+		}
+		fmt.Printf("  wall: median %s, best %s over %d runs; CPU (user+sys) median %s; peak RSS %.0f MiB\n", times[len(times)/2].Round(time.Millisecond), times[0].Round(time.Millisecond), runs, cpu, float64(rssKiB)/1024)
 	}
 	return nil
 }

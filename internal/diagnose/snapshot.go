@@ -122,9 +122,9 @@ type Snapshot struct {
 	// podsByNS index Pods.
 	settledByOwner map[types.UID][]*settledPod
 	settledByNS    map[string][]*settledPod
-	rsByOwner   map[types.UID][]*appsv1.ReplicaSet
-	jobsByOwner map[types.UID][]*batchv1.Job
-	services    map[nsName]*corev1.Service
+	rsByOwner      map[types.UID][]*appsv1.ReplicaSet
+	jobsByOwner    map[types.UID][]*batchv1.Job
+	services       map[nsName]*corev1.Service
 }
 
 type nsName struct{ ns, name string }
