@@ -241,6 +241,59 @@ func (o *InstallOptions) Run(ctx context.Context) error {
 	return o.call(ctx, releasetools.NameDeploy, o.args)
 }
 
+// releaseCallOptions is what status, history, rollback and uninstall
+// share: the release flags, RELEASE as the first argument, and one call of
+// tool. Each command's Validate builds the tool's arguments and passes them
+// to check; Run calls the tool through the gate, which resolves the
+// namespace and prints the record as -o asks.
+type releaseCallOptions struct {
+	*releaseOptions
+	tool string
+	args tools.Validator
+}
+
+func newReleaseCallOptions(g *GlobalOptions, streams genericiooptions.IOStreams, tool string) releaseCallOptions {
+	return releaseCallOptions{releaseOptions: newReleaseOptions(g, streams), tool: tool}
+}
+
+// releaseArg is RELEASE, the first argument, or "" for the tool's default.
+func releaseArg(args []string) string {
+	if len(args) > 0 {
+		return args[0]
+	}
+	return ""
+}
+
+// check validates the shared flags and the tool's arguments a (release name,
+// namespace, timeout), and keeps a for Run.
+func (o *releaseCallOptions) check(a tools.Validator) error {
+	if err := errors.Join(o.validate(), a.Validate()); err != nil {
+		return err
+	}
+	o.args = a
+	return nil
+}
+
+// Complete has nothing to resolve: the gate builds the clients when Run
+// calls it.
+func (o *releaseCallOptions) Complete([]string) error { return nil }
+
+// Run calls the tool through the gate.
+func (o *releaseCallOptions) Run(ctx context.Context) error {
+	return o.call(ctx, o.tool, o.args)
+}
+
+// ReleaseReadOptions are the flags of `opsagent status` and `opsagent
+// history`, which differ only in their tool.
+type ReleaseReadOptions struct{ releaseCallOptions }
+
+var _ commandOptions = (*ReleaseReadOptions)(nil)
+
+// Validate checks -o and RELEASE.
+func (o *ReleaseReadOptions) Validate(args []string) error {
+	return o.check(releasetools.ReleaseArgs{Release: releaseArg(args)})
+}
+
 // NewCmdStatus builds `opsagent status`.
 func NewCmdStatus(g *GlobalOptions, streams genericiooptions.IOStreams) *cobra.Command {
 	return newReadReleaseCmd(g, streams, releasetools.NameStatus, "status [RELEASE]",
@@ -254,62 +307,67 @@ func NewCmdHistory(g *GlobalOptions, streams genericiooptions.IOStreams) *cobra.
 }
 
 func newReadReleaseCmd(g *GlobalOptions, streams genericiooptions.IOStreams, tool, use, short string) *cobra.Command {
-	o := newReleaseOptions(g, streams)
+	o := &ReleaseReadOptions{newReleaseCallOptions(g, streams, tool)}
 	cmd := &cobra.Command{
 		Use:   use,
 		Short: short,
 		Args:  rangeArgs(0, 1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var a releasetools.ReleaseArgs
-			if len(args) > 0 {
-				a.Release = args[0]
-			}
-			if err := errors.Join(o.validate(), a.Validate()); err != nil {
-				return BadInput(err)
-			}
-			return o.call(cmd.Context(), tool, a)
-		},
+		RunE:  runOptions(o),
 	}
 	o.addSharedFlags(cmd, nil)
 	return cmd
 }
 
+// RollbackOptions are the flags of `opsagent rollback`.
+type RollbackOptions struct {
+	releaseCallOptions
+	Wait bool
+}
+
+var _ commandOptions = (*RollbackOptions)(nil)
+
 // NewCmdRollback builds `opsagent rollback`.
 func NewCmdRollback(g *GlobalOptions, streams genericiooptions.IOStreams) *cobra.Command {
-	o := newReleaseOptions(g, streams)
-	wait := true
+	o := &RollbackOptions{releaseCallOptions: newReleaseCallOptions(g, streams, releasetools.NameRollback), Wait: true}
 	cmd := &cobra.Command{
 		Use:   "rollback RELEASE [REVISION]",
 		Short: "Roll a release back to an earlier revision (default: the last good one before the current)",
 		Example: `  opsagent rollback todo-chatbot --yes
   opsagent rollback todo-chatbot 1 --dry-run`,
 		Args: rangeArgs(1, 2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a := releasetools.RollbackArgs{Release: args[0], Wait: &wait, TimeoutSeconds: o.timeoutSeconds()}
-			if len(args) > 1 {
-				n, err := strconv.Atoi(args[1])
-				if err != nil || n < 1 {
-					return BadInput(fmt.Errorf("REVISION %q must be a revision number (see `opsagent history %s`)", args[1], args[0]))
-				}
-				a.Revision = n
-			}
-			if err := errors.Join(o.validate(), a.Validate()); err != nil {
-				return BadInput(err)
-			}
-			return o.call(cmd.Context(), releasetools.NameRollback, a)
-		},
+		RunE: runOptions(o),
 	}
 	f := cmd.Flags()
-	f.BoolVar(&wait, "wait", wait, "wait until the restored workloads are ready")
+	f.BoolVar(&o.Wait, "wait", o.Wait, "wait until the restored workloads are ready")
 	f.DurationVar(&o.Timeout, "timeout", 0, "how long to wait (default 5m)")
 	o.addSharedFlags(cmd, &approvalOffer{})
 	return cmd
 }
 
+// Validate checks the flags, RELEASE and REVISION.
+func (o *RollbackOptions) Validate(args []string) error {
+	a := releasetools.RollbackArgs{Release: releaseArg(args), Wait: &o.Wait, TimeoutSeconds: o.timeoutSeconds()}
+	if len(args) > 1 {
+		n, err := strconv.Atoi(args[1])
+		if err != nil || n < 1 {
+			return fmt.Errorf("REVISION %q must be a revision number (see `opsagent history %s`)", args[1], args[0])
+		}
+		a.Revision = n
+	}
+	return o.check(a)
+}
+
+// UninstallOptions are the flags of `opsagent uninstall`.
+type UninstallOptions struct {
+	releaseCallOptions
+	Wait bool
+}
+
+var _ commandOptions = (*UninstallOptions)(nil)
+
 // NewCmdUninstall builds `opsagent uninstall`.
 func NewCmdUninstall(g *GlobalOptions, streams genericiooptions.IOStreams) *cobra.Command {
-	o := newReleaseOptions(g, streams)
-	wait := false
+	o := &UninstallOptions{releaseCallOptions: newReleaseCallOptions(g, streams, releasetools.NameUninstall)}
 	cmd := &cobra.Command{
 		Use:   "uninstall RELEASE",
 		Short: "Uninstall a release (destructive: needs --allow-destructive and approval)",
@@ -319,17 +377,16 @@ stay. The preview lists what is removed and kept. Being destructive, it needs
 --allow-destructive, and --yes or an answer on a terminal.`,
 		Example: `  opsagent uninstall todo-chatbot --allow-destructive --yes`,
 		Args:    exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			a := releasetools.UninstallArgs{Release: args[0], Wait: wait, TimeoutSeconds: o.timeoutSeconds()}
-			if err := errors.Join(o.validate(), a.Validate()); err != nil {
-				return BadInput(err)
-			}
-			return o.call(cmd.Context(), releasetools.NameUninstall, a)
-		},
+		RunE:    runOptions(o),
 	}
 	f := cmd.Flags()
-	f.BoolVar(&wait, "wait", wait, "wait until the removed objects are gone")
+	f.BoolVar(&o.Wait, "wait", o.Wait, "wait until the removed objects are gone")
 	f.DurationVar(&o.Timeout, "timeout", 0, "how long to wait (default 5m)")
 	o.addSharedFlags(cmd, &approvalOffer{destructive: true})
 	return cmd
+}
+
+// Validate checks the flags and RELEASE.
+func (o *UninstallOptions) Validate(args []string) error {
+	return o.check(releasetools.UninstallArgs{Release: releaseArg(args), Wait: o.Wait, TimeoutSeconds: o.timeoutSeconds()})
 }

@@ -144,9 +144,9 @@ func prepareAutoscale(ctx context.Context, c *kube.Clients, a AutoscaleArgs) (to
 	}
 	// The autoscaler controller writes the status about every 15 s; only a
 	// change of the spec, labels or annotations is a conflict.
-	previewed := previewedAPIObject(live, desc, hpas, func(h *autoscalingv2.HorizontalPodAutoscaler) any { return h.Spec })
+	previewed := tools.PreviewedAPIObject(live, desc, hpas, func(h *autoscalingv2.HorizontalPodAutoscaler) any { return h.Spec })
 	return tools.Mutation{Plan: plan, Apply: func(ctx context.Context) (any, error) {
-		err := writeAsPreviewed(ctx, previewed, "update "+desc, func(ctx context.Context, h *autoscalingv2.HorizontalPodAutoscaler) error {
+		err := tools.WriteAsPreviewed(ctx, previewed, "update "+desc, func(ctx context.Context, h *autoscalingv2.HorizontalPodAutoscaler) error {
 			want.setOn(h)
 			_, err := hpas.Update(ctx, h, metav1.UpdateOptions{})
 			return err

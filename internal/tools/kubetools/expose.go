@@ -138,10 +138,10 @@ func prepareExpose(ctx context.Context, c *kube.Clients, a ExposeArgs) (tools.Ac
 		return noChange(fmt.Sprintf("%s already exposes %s as %s on %s", desc, ref, typ, portsString(ports)), targets...), nil
 	}
 	plan := tools.Preview{Summary: fmt.Sprintf("%s: update: %s", desc, strings.Join(changes, "; ")), Targets: targets}
-	previewed := previewedAPIObject(live, desc, svcs, func(s *corev1.Service) any { return s.Spec })
+	previewed := tools.PreviewedAPIObject(live, desc, svcs, func(s *corev1.Service) any { return s.Spec })
 	return tools.Mutation{Plan: plan, Apply: func(ctx context.Context) (any, error) {
 		var got *corev1.Service
-		err := writeAsPreviewed(ctx, previewed, "update "+desc, func(ctx context.Context, s *corev1.Service) error {
+		err := tools.WriteAsPreviewed(ctx, previewed, "update "+desc, func(ctx context.Context, s *corev1.Service) error {
 			setTypeAndPorts(s, typ, ports)
 			var err error
 			got, err = svcs.Update(ctx, s, metav1.UpdateOptions{})

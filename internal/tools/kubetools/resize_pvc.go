@@ -97,13 +97,13 @@ func prepareResizePVC(ctx context.Context, c *kube.Clients, a ResizePVCArgs) (to
 	// depends on is its requested size (the rest of a bound claim's spec is
 	// fixed, and claims have no generation).
 	claims := c.Typed.CoreV1().PersistentVolumeClaims(ns)
-	previewed := previewedAPIObject(pvc, desc, claims, func(p *corev1.PersistentVolumeClaim) any {
+	previewed := tools.PreviewedAPIObject(pvc, desc, claims, func(p *corev1.PersistentVolumeClaim) any {
 		return p.Spec.Resources.Requests[corev1.ResourceStorage]
 	})
 	apply := func(ctx context.Context) (any, error) {
 		var got *corev1.PersistentVolumeClaim
 		what := fmt.Sprintf("resize %s to %s", desc, want.String())
-		err := writeAsPreviewed(ctx, previewed, what, func(ctx context.Context, p *corev1.PersistentVolumeClaim) error {
+		err := tools.WriteAsPreviewed(ctx, previewed, what, func(ctx context.Context, p *corev1.PersistentVolumeClaim) error {
 			p.Spec.Resources.Requests[corev1.ResourceStorage] = want
 			var err error
 			got, err = claims.Update(ctx, p, metav1.UpdateOptions{})

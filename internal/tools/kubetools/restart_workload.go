@@ -76,7 +76,7 @@ func prepareRestart(ctx context.Context, c *kube.Clients, a RestartWorkloadArgs)
 	}
 	apply := func(ctx context.Context) (any, error) {
 		at := time.Now().UTC().Format(time.RFC3339)
-		err := writeAsPreviewed(ctx, w.previewed(c), "restart "+ref.describe(), func(ctx context.Context, w liveWorkload) error {
+		err := tools.WriteAsPreviewed(ctx, w.previewed(c), "restart "+ref.describe(), func(ctx context.Context, w liveWorkload) error {
 			patch, err := restartPatch(w.meta().ResourceVersion, at)
 			if err != nil {
 				return err
@@ -108,7 +108,7 @@ func prepareRestart(ctx context.Context, c *kube.Clients, a RestartWorkloadArgs)
 // restartPatch is kubectl's rollout restart patch plus the resourceVersion
 // of the object it is computed from: a patch that names a resourceVersion is
 // applied only if the object still has it, so a concurrent change fails with
-// a conflict (which writeAsPreviewed sorts into status-only or real).
+// a conflict (which tools.WriteAsPreviewed sorts into status-only or real).
 func restartPatch(resourceVersion, at string) ([]byte, error) {
 	return json.Marshal(map[string]any{
 		"metadata": map[string]any{"resourceVersion": resourceVersion},

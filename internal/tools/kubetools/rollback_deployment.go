@@ -108,7 +108,7 @@ func prepareRollback(ctx context.Context, c *kube.Clients, a RollbackDeploymentA
 
 	apply := func(ctx context.Context) (any, error) {
 		what := fmt.Sprintf("roll back %s to revision %d", ref.describe(), target)
-		err := writeAsPreviewed(ctx, w.previewed(c), what, func(ctx context.Context, w liveWorkload) error {
+		err := tools.WriteAsPreviewed(ctx, w.previewed(c), what, func(ctx context.Context, w liveWorkload) error {
 			w.deploy.Spec.Template = *tmpl
 			w.deploy.Annotations = rollbackAnnotations(w.deploy.Annotations, rs.Annotations)
 			return putWorkload(ctx, c, w)

@@ -116,7 +116,7 @@ func prepareScale(ctx context.Context, c *kube.Clients, a ScaleWorkloadArgs) (to
 	}
 	apply := func(ctx context.Context) (any, error) {
 		what := fmt.Sprintf("scale %s to %d", ref.describe(), after)
-		err := writeAsPreviewed(ctx, w.previewed(c), what, func(ctx context.Context, w liveWorkload) error {
+		err := tools.WriteAsPreviewed(ctx, w.previewed(c), what, func(ctx context.Context, w liveWorkload) error {
 			return updateScale(ctx, c, w, after, false)
 		})
 		if err != nil {

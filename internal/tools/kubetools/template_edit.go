@@ -15,7 +15,7 @@ import (
 
 // This file holds what set_image, set_resources and set_env share: find the
 // workload and the container, change a copy of its pod template, preview the
-// change, write it as previewed (writeAsPreviewed), and wait for the
+// change, write it as previewed (tools.WriteAsPreviewed), and wait for the
 // rollout, which fails with tools.ErrNotConverged when it never completes.
 
 // containerRequest names the container a template tool changes and how to
@@ -90,7 +90,7 @@ func prepareContainerEdit(ctx context.Context, c *kube.Clients, r containerReque
 		Targets: targets,
 	}
 	apply := func(ctx context.Context) (any, error) {
-		err := writeAsPreviewed(ctx, live.previewed(c), "update "+ref.describe(), func(ctx context.Context, w liveWorkload) error {
+		err := tools.WriteAsPreviewed(ctx, live.previewed(c), "update "+ref.describe(), func(ctx context.Context, w liveWorkload) error {
 			*w.template() = *tmpl
 			return putWorkload(ctx, c, w)
 		})

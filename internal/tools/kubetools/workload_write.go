@@ -6,16 +6,17 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/opsagent/opsagent/internal/kube"
+	"github.com/opsagent/opsagent/internal/tools"
 )
 
-// This file holds what writeAsPreviewed needs of a workload: how to read it
+// This file holds what tools.WriteAsPreviewed needs of a workload: how to read it
 // again, what of it a change depends on, and how to write it.
 
 // previewed is w as the workload tools preview a change on it: the whole
 // spec (replicas, pod template, strategy, ...) counts.
-func (w liveWorkload) previewed(c *kube.Clients) previewedObject[liveWorkload] {
-	return previewedObject[liveWorkload]{obj: w, desc: w.ref.describe(), spec: liveWorkload.spec,
-		get: func(ctx context.Context) (liveWorkload, error) { return getWorkload(ctx, c, w.ref) }}
+func (w liveWorkload) previewed(c *kube.Clients) tools.PreviewedObject[liveWorkload] {
+	return tools.PreviewedObject[liveWorkload]{Obj: w, Desc: w.ref.describe(), Spec: liveWorkload.spec,
+		Get: func(ctx context.Context) (liveWorkload, error) { return getWorkload(ctx, c, w.ref) }}
 }
 
 // GetObjectMeta is the workload's metadata (metav1.ObjectMetaAccessor).

@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/opsagent/opsagent/internal/kube"
@@ -83,21 +82,18 @@ func (s schedulingChange) summary() string {
 	return fmt.Sprintf("%s: %s → %s", ref, schedulingState(!s.unschedulable), schedulingState(s.unschedulable))
 }
 
-// apply writes the change. The node still carries the previewed
-// resourceVersion, so the API refuses the update if the node changed since.
+// apply writes the change, bound to the node as previewed but not to its
+// status: a node's status moves every few seconds (heartbeats, conditions),
+// which is no change of what the preview showed (tools.WriteAsPreviewed).
 func (s schedulingChange) apply(ctx context.Context, c *kube.Clients) error {
-	n := s.node.DeepCopy()
-	n.Spec.Unschedulable = s.unschedulable
-	_, err := c.Typed.CoreV1().Nodes().Update(ctx, n, metav1.UpdateOptions{})
-	switch {
-	case apierrors.IsConflict(err):
-		return fmt.Errorf("%w: node/%s changed since you approved; re-run to see the new state", tools.ErrConflict, n.Name)
-	case apierrors.IsNotFound(err):
-		return fmt.Errorf("%w: node/%s no longer exists; nothing was changed", tools.ErrConflict, n.Name)
-	case err != nil:
-		return fmt.Errorf("mark node/%s %s: %w", n.Name, schedulingState(s.unschedulable), err)
-	}
-	return nil
+	nodes := c.Typed.CoreV1().Nodes()
+	desc := "node/" + s.node.Name
+	previewed := tools.PreviewedAPIObject(s.node, desc, nodes, func(n *corev1.Node) any { return n.Spec.Unschedulable })
+	return tools.WriteAsPreviewed(ctx, previewed, "mark "+desc+" "+schedulingState(s.unschedulable), func(ctx context.Context, n *corev1.Node) error {
+		n.Spec.Unschedulable = s.unschedulable
+		_, err := nodes.Update(ctx, n, metav1.UpdateOptions{})
+		return err
+	})
 }
 
 func schedulingState(unschedulable bool) string {

@@ -1,14 +1,18 @@
 package nodetools
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/retry"
 
+	"github.com/opsagent/opsagent/internal/kube"
 	"github.com/opsagent/opsagent/internal/tools"
 )
 
@@ -114,5 +118,69 @@ func TestNodeToolsBadInput(t *testing.T) {
 	}
 	if after := e.getNode(t); after.Spec.Unschedulable != before.Spec.Unschedulable {
 		t.Errorf("node changed by bad input: unschedulable=%v", after.Spec.Unschedulable)
+	}
+}
+
+// TestCordonChangedSincePreview: a node's status moves every few seconds
+// (heartbeats, conditions), which is no change of what a cordon's preview
+// showed; a change of spec.unschedulable by someone else is.
+func TestCordonChangedSincePreview(t *testing.T) {
+	t.Parallel()
+	e := newNodeEnv(t)
+	ctx := context.Background()
+	c, err := kube.NewClients(e.Getter())
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := e.Client.CoreV1().Nodes()
+	touchStatus := func(t *testing.T) {
+		t.Helper()
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			n, err := nodes.Get(ctx, e.node, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			n.Status.Conditions = append(n.Status.Conditions, corev1.NodeCondition{Type: "opsagent.dev/Touched", Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.Now()})
+			_, err = nodes.UpdateStatus(ctx, n, metav1.UpdateOptions{})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	act, err := prepareScheduling(ctx, c, e.node, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	touchStatus(t)
+	if _, err := act.Run(ctx); err != nil {
+		t.Fatalf("cordon after a status-only change: %v", err)
+	}
+	if !e.getNode(t).Spec.Unschedulable {
+		t.Fatal("node is schedulable after cordon_node")
+	}
+
+	// Uncordon previewed, then someone else uncordons (and the status moves
+	// too): a conflict, for the gate to plan again.
+	act, err = prepareScheduling(ctx, c, e.node, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		n, err := nodes.Get(ctx, e.node, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		n.Spec.Unschedulable = false
+		_, err = nodes.Update(ctx, n, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	touchStatus(t)
+	if _, err := act.Run(ctx); !errors.Is(err, tools.ErrConflict) {
+		t.Fatalf("uncordon after someone else uncordoned: %v, want tools.ErrConflict", err)
 	}
 }

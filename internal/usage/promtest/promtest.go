@@ -46,8 +46,9 @@ func Binary(t testing.TB) string {
 	return bin
 }
 
-// Start runs Prometheus until the test ends, scraping every
-// node's resource metrics where kwok serves them (the node's InternalIP,
+// Start runs Prometheus until the test ends, scraping the resource metrics
+// of every node that runs a pod of env's namespace (every node, if none
+// does yet) where kwok serves them (the node's InternalIP,
 // its kubelet port, the path of its metrics.k8s.io/resource-metrics-path
 // annotation) every second over HTTPS, verified against the sandbox CA the
 // kubeconfig trusts. It returns the server's URL once it is ready.
@@ -72,8 +73,25 @@ func Start(t testing.TB, bin string, env *testcluster.Env) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Only the nodes that run the test's pods, when it has some: other
+	// tests add and remove nodes of their own while this one runs, and
+	// their targets would only add series (or scrape errors) to the
+	// answers this test checks.
+	pods, err := env.Client.CoreV1().Pods(env.Namespace).List(t.Context(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts := map[string]bool{}
+	for _, p := range pods.Items {
+		if p.Spec.NodeName != "" {
+			hosts[p.Spec.NodeName] = true
+		}
+	}
 	var targets strings.Builder
 	for _, n := range nodes.Items {
+		if len(hosts) > 0 && !hosts[n.Name] {
+			continue
+		}
 		port := n.Status.DaemonEndpoints.KubeletEndpoint.Port
 		path := n.Annotations["metrics.k8s.io/resource-metrics-path"]
 		for _, a := range n.Status.Addresses {

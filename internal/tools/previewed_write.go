@@ -1,4 +1,4 @@
-package kubetools
+package tools
 
 import (
 	"context"
@@ -9,8 +9,6 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/opsagent/opsagent/internal/tools"
 )
 
 // This file holds how every tool that changes an existing object writes the
@@ -22,41 +20,41 @@ import (
 // was previewed stayed the same.
 const writeAttempts = 3
 
-// previewable is an object a change is previewed on: a typed API object
+// Previewable is an object a change is previewed on: a typed API object
 // (*corev1.Service, ...) or a liveWorkload.
-type previewable[T any] interface {
+type Previewable[T any] interface {
 	GetObjectMeta() metav1.Object
 	DeepCopy() T
 }
 
-// previewedObject is the object a change was previewed on, and how to tell
+// PreviewedObject is the object a change was previewed on, and how to tell
 // whether it is still that object.
-type previewedObject[T previewable[T]] struct {
-	obj T
-	// desc names the object in the conflict: "service/web in shop".
-	desc string
-	// get reads the object again.
-	get func(context.Context) (T, error)
-	// spec is what the change was computed from besides the object's
+type PreviewedObject[T Previewable[T]] struct {
+	Obj T
+	// Desc names the object in the conflict: "service/web in shop".
+	Desc string
+	// Get reads the object again.
+	Get func(context.Context) (T, error)
+	// Spec is what the change was computed from besides the object's
 	// identity, labels and annotations: its spec, or the field of it that
 	// matters. It is compared semantically (1Gi equals 1024Mi).
-	spec func(T) any
+	Spec func(T) any
 }
 
-// getter is a typed client's Get, e.g. CoreV1().Services(ns).
-type getter[T any] interface {
+// Getter is a typed client's Get, e.g. CoreV1().Services(ns).
+type Getter[T any] interface {
 	Get(ctx context.Context, name string, opts metav1.GetOptions) (T, error)
 }
 
-// previewedAPIObject is obj as previewed, read again through client.
-func previewedAPIObject[T previewable[T]](obj T, desc string, client getter[T], spec func(T) any) previewedObject[T] {
+// PreviewedAPIObject is obj as previewed, read again through client.
+func PreviewedAPIObject[T Previewable[T]](obj T, desc string, client Getter[T], spec func(T) any) PreviewedObject[T] {
 	name := obj.GetObjectMeta().GetName()
-	return previewedObject[T]{obj: obj, desc: desc, spec: spec, get: func(ctx context.Context) (T, error) {
+	return PreviewedObject[T]{Obj: obj, Desc: desc, Spec: spec, Get: func(ctx context.Context) (T, error) {
 		return client.Get(ctx, name, metav1.GetOptions{})
 	}}
 }
 
-// writeAsPreviewed writes a change that was previewed on p and approved.
+// WriteAsPreviewed writes a change that was previewed on p and approved.
 // write applies the change to the copy of the object it is given and writes
 // it bound to that copy's resourceVersion (an Update, or a patch naming the
 // resourceVersion), so the API refuses the write if the object changed since
@@ -67,10 +65,10 @@ func previewedAPIObject[T previewable[T]](obj T, desc string, client getter[T], 
 // controller's conditions), which is no change of what the preview showed.
 // So when the write conflicts and the object is still as previewed
 // (unchanged), write runs again on the fresh object. Anything else, and an
-// object deleted meanwhile, is tools.ErrConflict, for the gate to re-plan;
+// object deleted meanwhile, is ErrConflict, for the gate to re-plan;
 // other failures are wrapped with what ("scale deployment/web in shop to 3").
-func writeAsPreviewed[T previewable[T]](ctx context.Context, p previewedObject[T], what string, write func(context.Context, T) error) error {
-	obj := p.obj.DeepCopy()
+func WriteAsPreviewed[T Previewable[T]](ctx context.Context, p PreviewedObject[T], what string, write func(context.Context, T) error) error {
+	obj := p.Obj.DeepCopy()
 	for attempt := 1; ; attempt++ {
 		err := write(ctx, obj)
 		switch {
@@ -83,9 +81,9 @@ func writeAsPreviewed[T previewable[T]](ctx context.Context, p previewedObject[T
 		case attempt == writeAttempts:
 			return p.changed()
 		}
-		fresh, err := p.get(ctx)
+		fresh, err := p.Get(ctx)
 		switch {
-		case errors.Is(err, tools.ErrNotFound) || apierrors.IsNotFound(err):
+		case errors.Is(err, ErrNotFound) || apierrors.IsNotFound(err):
 			return p.changed()
 		case err != nil:
 			return fmt.Errorf("%s: %w", what, err)
@@ -99,17 +97,17 @@ func writeAsPreviewed[T previewable[T]](ctx context.Context, p previewedObject[T
 // unchanged says whether now is still the object that was previewed: the
 // same object (UID), the same generation (which the API server moves on
 // every spec change of the kinds that have one; Services and claims have
-// none, so it is 0 on both sides), labels, annotations and spec (p.spec).
+// none, so it is 0 on both sides), labels, annotations and spec (p.Spec).
 // Status and server-set metadata (resourceVersion, managedFields) may differ.
-func (p previewedObject[T]) unchanged(now T) bool {
-	was, is := p.obj.GetObjectMeta(), now.GetObjectMeta()
+func (p PreviewedObject[T]) unchanged(now T) bool {
+	was, is := p.Obj.GetObjectMeta(), now.GetObjectMeta()
 	return is.GetUID() == was.GetUID() && is.GetGeneration() == was.GetGeneration() &&
 		maps.Equal(is.GetLabels(), was.GetLabels()) && maps.Equal(is.GetAnnotations(), was.GetAnnotations()) &&
-		apiequality.Semantic.DeepEqual(p.spec(p.obj), p.spec(now))
+		apiequality.Semantic.DeepEqual(p.Spec(p.Obj), p.Spec(now))
 }
 
 // changed is the conflict of an object that changed in a way that matters
 // between the preview and the run.
-func (p previewedObject[T]) changed() error {
-	return fmt.Errorf("%w: %s changed since you approved; re-run to see the new state", tools.ErrConflict, p.desc)
+func (p PreviewedObject[T]) changed() error {
+	return fmt.Errorf("%w: %s changed since you approved; re-run to see the new state", ErrConflict, p.Desc)
 }
