@@ -21,8 +21,12 @@ type ResizePVCArgs struct {
 	Size      string `json:"size" description:"e.g. 5Gi; only growth"`
 }
 
-// maxVolumeSize bounds a resize: beyond it the request is a typo.
-var maxVolumeSize = resource.MustParse("64Ti")
+// maxVolumeSize bounds a resize: beyond it the request is a typo. Messages
+// print the text: Quantity.String caches its result in the value, a write
+// that races when two calls share this variable.
+const maxVolumeSizeText = "64Ti"
+
+var maxVolumeSize = resource.MustParse(maxVolumeSizeText)
 
 // Validate implements tools.Validator.
 func (a ResizePVCArgs) Validate() error {
@@ -44,7 +48,7 @@ func parseVolumeSize(s string) (resource.Quantity, error) {
 	case q.Sign() <= 0:
 		return q, fmt.Errorf("size %s must be positive", s)
 	case q.Cmp(maxVolumeSize) > 0:
-		return q, fmt.Errorf("size %s is more than %s; that is not a volume size", s, maxVolumeSize.String())
+		return q, fmt.Errorf("size %s is more than %s; that is not a volume size", s, maxVolumeSizeText)
 	}
 	return q, nil
 }

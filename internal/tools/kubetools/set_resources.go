@@ -28,11 +28,19 @@ type SetResourcesArgs struct {
 
 // Bounds on quantities: anything above is a typo (or a model) rather than a
 // real container's need, and anything below 1Mi of memory is a unit mistake
-// ("512m" is half a byte, not 512 megabytes).
+// ("512m" is half a byte, not 512 megabytes). Messages print the texts:
+// Quantity.String caches its result in the value, a write that races when
+// concurrent calls share these variables.
+const (
+	maxCPUText    = "1024"
+	maxMemoryText = "4Ti"
+	minMemoryText = "1Mi"
+)
+
 var (
-	maxCPU    = resource.MustParse("1024")
-	maxMemory = resource.MustParse("4Ti")
-	minMemory = resource.MustParse("1Mi")
+	maxCPU    = resource.MustParse(maxCPUText)
+	maxMemory = resource.MustParse(maxMemoryText)
+	minMemory = resource.MustParse(minMemoryText)
 )
 
 // resourceField is one of the four quantities set_resources sets.
@@ -97,9 +105,9 @@ func parseResourceQuantity(f resourceField) (resource.Quantity, error) {
 	case f.Limit && q.IsZero():
 		return q, fmt.Errorf("%s 0 is not a usable limit; give a positive value", f.Arg)
 	case f.Resource == corev1.ResourceCPU && q.Cmp(maxCPU) > 0:
-		return q, fmt.Errorf("%s %s is more than %s cores; that is not a container's size (CPU is in cores or millicores: 500m is half a core)", f.Arg, f.Value, maxCPU.String())
+		return q, fmt.Errorf("%s %s is more than %s cores; that is not a container's size (CPU is in cores or millicores: 500m is half a core)", f.Arg, f.Value, maxCPUText)
 	case f.Resource == corev1.ResourceMemory && q.Cmp(maxMemory) > 0:
-		return q, fmt.Errorf("%s %s is more than %s; that is not a container's size", f.Arg, f.Value, maxMemory.String())
+		return q, fmt.Errorf("%s %s is more than %s; that is not a container's size", f.Arg, f.Value, maxMemoryText)
 	case f.Resource == corev1.ResourceMemory && !q.IsZero() && q.Cmp(minMemory) < 0:
 		return q, fmt.Errorf("%s %s is less than 1Mi (m means milli, not mega); did you mean %sMi?", f.Arg, f.Value, strings.TrimSuffix(f.Value, "m"))
 	}
