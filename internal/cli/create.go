@@ -124,13 +124,8 @@ func (o *CreateSecretOptions) Complete(args []string) error {
 		return BadInput(err)
 	}
 	o.args = a
-	o.values = map[string][]byte{}
-	for _, spec := range o.FromFile {
-		key, data, err := readFileValue(spec)
-		if err != nil {
-			return BadInput(err)
-		}
-		o.values[key] = data
+	if o.values, err = readFileValues(o.FromFile); err != nil {
+		return BadInput(err)
 	}
 	if o.StdinKey != "" {
 		data, err := readLimited(o.In, "stdin")
@@ -229,13 +224,8 @@ func (o *CreateConfigMapOptions) Complete(args []string) error {
 		return BadInput(err)
 	}
 	o.args = a
-	o.values = map[string][]byte{}
-	for _, spec := range o.FromFile {
-		key, data, err := readFileValue(spec)
-		if err != nil {
-			return BadInput(err)
-		}
-		o.values[key] = data
+	if o.values, err = readFileValues(o.FromFile); err != nil {
+		return BadInput(err)
 	}
 	return nil
 }
@@ -259,6 +249,19 @@ func parseFileSpec(spec string) (key, path string, err error) {
 		return "", "", fmt.Errorf("--from-file %q: want KEY=PATH or PATH", spec)
 	}
 	return key, path, nil
+}
+
+// readFileValues reads every --from-file of a create command, by key.
+func readFileValues(specs []string) (map[string][]byte, error) {
+	values := make(map[string][]byte, len(specs))
+	for _, spec := range specs {
+		key, data, err := readFileValue(spec)
+		if err != nil {
+			return nil, err
+		}
+		values[key] = data
+	}
+	return values, nil
 }
 
 // readFileValue reads --from-file KEY=PATH (or PATH): a regular file of at
