@@ -9,6 +9,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 )
 
@@ -23,10 +24,13 @@ const (
 // Clients are the clients for one kube context and its default namespace.
 type Clients struct {
 	// Getter is what Helm and other cli-runtime based code consume.
-	Getter    genericclioptions.RESTClientGetter
-	Config    *rest.Config
-	Typed     kubernetes.Interface
-	Dynamic   dynamic.Interface
+	Getter  genericclioptions.RESTClientGetter
+	Config  *rest.Config
+	Typed   kubernetes.Interface
+	Dynamic dynamic.Interface
+	// Metadata reads objects as metadata only (PartialObjectMetadata): for
+	// lookups that need names, labels or owners, not specs.
+	Metadata  metadata.Interface
 	Mapper    meta.RESTMapper
 	Namespace string
 	// Context is the kubeconfig context name in use ("" if none, e.g. in-cluster).
@@ -58,6 +62,21 @@ func NewClients(getter genericclioptions.RESTClientGetter) (*Clients, error) {
 			contextName = *cf.Context
 		}
 	}
+	c, err := ForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if c.Mapper, err = getter.ToRESTMapper(); err != nil {
+		return nil, fmt.Errorf("build REST mapper: %w", err)
+	}
+	c.Getter, c.Namespace, c.Context = getter, ns, contextName
+	return c, nil
+}
+
+// ForConfig builds the typed, dynamic and metadata clients over cfg, without
+// a Getter, Mapper or namespace (NewClients and ForBearerToken add those);
+// they make no request until used.
+func ForConfig(cfg *rest.Config) (*Clients, error) {
 	typed, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("build clientset: %w", err)
@@ -66,9 +85,9 @@ func NewClients(getter genericclioptions.RESTClientGetter) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build dynamic client: %w", err)
 	}
-	mapper, err := getter.ToRESTMapper()
+	meta, err := metadata.NewForConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("build REST mapper: %w", err)
+		return nil, fmt.Errorf("build metadata client: %w", err)
 	}
-	return &Clients{Getter: getter, Config: cfg, Typed: typed, Dynamic: dyn, Mapper: mapper, Namespace: ns, Context: contextName}, nil
+	return &Clients{Config: cfg, Typed: typed, Dynamic: dyn, Metadata: meta}, nil
 }

@@ -7,8 +7,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
@@ -46,15 +44,12 @@ func ForBearerToken(base *rest.Config, token, namespace string, mapper meta.REST
 		}
 	}
 	getter.mapper = mapper
-	typed, err := kubernetes.NewForConfig(cfg)
+	c, err := ForConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("build clientset: %w", err)
+		return nil, err
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("build dynamic client: %w", err)
-	}
-	return &Clients{Getter: getter, Config: cfg, Typed: typed, Dynamic: dyn, Mapper: mapper, Namespace: namespace}, nil
+	c.Getter, c.Mapper, c.Namespace = getter, mapper, namespace
+	return c, nil
 }
 
 // NewMapper returns a lazily filled, cached REST mapper for cfg's server.

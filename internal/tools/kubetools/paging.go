@@ -3,7 +3,6 @@ package kubetools
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -56,17 +55,13 @@ func eachListed[T any, L runtime.Object](ctx context.Context, opts metav1.ListOp
 	return kube.EachListItem(ctx, boundsOf(ctx).page, opts, list, each)
 }
 
-// metadataFor is a client that reads objects as metadata only, over the
-// same configuration (and so the same cached transport) as c's clients.
+// metadataFor is c's metadata client; clients built without a cluster
+// (tool listings, tests) have none.
 func metadataFor(c *kube.Clients) (metadata.Interface, error) {
-	if c.Config == nil {
-		return nil, errors.New("no cluster configuration")
+	if c.Metadata == nil {
+		return nil, errors.New("no metadata client: the clients were built without a cluster configuration")
 	}
-	m, err := metadata.NewForConfig(c.Config)
-	if err != nil {
-		return nil, fmt.Errorf("build metadata client: %w", err)
-	}
-	return m, nil
+	return c.Metadata, nil
 }
 
 // listCandidates reads the names and labels of gvr's objects in ns ("" for

@@ -11,8 +11,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
 
 	"github.com/opsagent/opsagent/internal/kube"
@@ -23,16 +21,12 @@ import (
 // recordedClients returns a copy of c whose requests rec records.
 func recordedClients(t *testing.T, rec *testcluster.Recorder, c *kube.Clients) *kube.Clients {
 	t.Helper()
-	cfg := rec.Wrap(c.Config)
+	recorded, err := kube.ForConfig(rec.Wrap(c.Config))
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := *c
-	out.Config = cfg
-	var err error
-	if out.Typed, err = kubernetes.NewForConfig(cfg); err != nil {
-		t.Fatal(err)
-	}
-	if out.Dynamic, err = dynamic.NewForConfig(cfg); err != nil {
-		t.Fatal(err)
-	}
+	out.Config, out.Typed, out.Dynamic, out.Metadata = recorded.Config, recorded.Typed, recorded.Dynamic, recorded.Metadata
 	return &out
 }
 
